@@ -1,0 +1,118 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Strict settings every target shares (STYLE.md §1).
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "sdata",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sdata", targets: ["sdata"]),
+        .library(name: "SDataCore", targets: ["SDataCore"]),
+        .library(name: "SDataPluginAPI", targets: ["SDataPluginAPI"]),
+        .library(name: "SDataRunner", targets: ["SDataRunner"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+    ],
+    targets: [
+        // Layer 0: values, records, schema, batches, diagnostics.
+        .target(name: "SDataCore", swiftSettings: strict),
+        // libxml2 (Debian: libxml2-dev), used only through its streaming reader.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        // Layer 1: what a source plugin sees.
+        .target(
+            name: "SDataPluginAPI",
+            dependencies: [
+                "SDataCore", "CLibXML2",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
+            swiftSettings: strict
+        ),
+        // Layer 2: governance rules, the spec language, the catalog.
+        .target(
+            name: "SDataGovernance",
+            dependencies: [
+                "SDataCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SDataSpec",
+            dependencies: [
+                "SDataCore", "SDataPluginAPI", "SDataGovernance",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SDataCatalog",
+            dependencies: [
+                "SDataCore", "SDataGovernance",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Layer 3: the runner ties source → stage → govern → write → publish.
+        .target(
+            name: "SDataRunner",
+            dependencies: [
+                "SDataCore", "SDataPluginAPI", "SDataSpec", "SDataGovernance", "SDataCatalog",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Built-in plugins: each its own target, seeing only the plugin API and core.
+        .target(
+            name: "FileSource",
+            dependencies: ["SDataCore", "SDataPluginAPI"],
+            path: "Plugins/FileSource",
+            swiftSettings: strict
+        ),
+        // The one place that names concrete plugins.
+        .target(
+            name: "SDataBuiltins",
+            dependencies: ["SDataPluginAPI", "FileSource"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "sdata",
+            dependencies: [
+                "SDataCore", "SDataPluginAPI", "SDataSpec", "SDataCatalog", "SDataRunner", "SDataBuiltins",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SDataTests",
+            dependencies: [
+                "SDataCore", "SDataPluginAPI", "SDataSpec", "SDataGovernance", "SDataCatalog",
+                "SDataRunner", "SDataBuiltins", "FileSource",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

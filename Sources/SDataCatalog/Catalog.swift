@@ -1,0 +1,84 @@
+public import Foundation
+
+/// A catalog root opened for use: its layout, configuration, store and publisher.
+public struct Catalog: Sendable {
+    public let layout: CatalogLayout
+    public let config: CatalogConfig
+    public let store: any CatalogStore
+
+    /// Opens the catalog at `root`, creating its folders and state store when they do not exist.
+    public static func open(root: String) throws -> Catalog {
+        let layout = CatalogLayout(root: root)
+        for directory in [layout.root, layout.rawDirectory, layout.draftsDirectory, layout.publicDirectory + "/datasets"] {
+            try FileSystem.makeDirectories(directory)
+        }
+        let config = try CatalogConfig.load(path: layout.configFile)
+        let store = try SQLiteCatalogStore(path: layout.stateFile)
+        return Catalog(layout: layout, config: config, store: store)
+    }
+
+    public init(layout: CatalogLayout, config: CatalogConfig, store: any CatalogStore) {
+        self.layout = layout
+        self.config = config
+        self.store = store
+    }
+
+    public var publisher: Publisher { Publisher(layout: layout, store: store, config: config) }
+
+    /// Repairs what an interrupted process left: runs still marked running become failed (nothing of theirs was
+    /// committed), drafts are deleted, version folders without a committed version are removed and `latest` is pointed
+    /// back at the newest committed version. Call it before starting runs, while no other process runs this catalog.
+    @discardableResult
+    public func recover(now: Date = Date()) async throws -> [String] {
+        var repaired: [String] = []
+        for var run in try await store.runningRuns() {
+            run.status = .failed
+            run.finishedAt = now
+            run.error = "interrupted: the process ended before the run finished; nothing from it was published"
+            try await store.finishRun(run)
+            FileSystem.removeTree(layout.rawRunDirectory(run.id))
+            repaired.append("run \(run.id) of \(run.pipeline) marked failed (interrupted)")
+        }
+        for entry in FileSystem.contents(ofDirectory: layout.draftsDirectory) where !entry.hasSuffix(".lock") {
+            FileSystem.removeTree(layout.draftsDirectory + "/" + entry)
+            repaired.append("draft \(entry) deleted")
+        }
+        for dataset in FileSystem.contents(ofDirectory: layout.publicDirectory + "/datasets") {
+            let directory = layout.datasetDirectory(dataset)
+            let committed = Set(try await store.versions(dataset: dataset).map(\.number))
+            for entry in FileSystem.contents(ofDirectory: directory) {
+                guard let number = Int(entry), !committed.contains(number) else { continue }
+                FileSystem.removeTree(directory + "/" + entry)
+                repaired.append("uncommitted version folder \(dataset)/\(entry) removed")
+            }
+            if let newest = committed.max() {
+                if FileSystem.readLink(directory + "/latest") != "\(newest)" {
+                    try FileSystem.pointSymlink(directory + "/latest", to: "\(newest)")
+                    repaired.append("\(dataset)/latest pointed at version \(newest)")
+                }
+            } else if FileSystem.exists(directory + "/latest") {
+                FileSystem.removeTree(directory + "/latest")
+            }
+        }
+        return repaired
+    }
+
+    /// Regenerates the static pages (`public/index.html`, each dataset's `index.html`) from the store.
+    public func renderSite() async throws {
+        var summaries: [SiteRenderer.DatasetSummary] = []
+        for dataset in try await store.datasets() {
+            let versions = try await store.versions(dataset: dataset)
+            guard !versions.isEmpty else { continue }
+            let page = SiteRenderer.datasetPage(dataset: dataset, versions: versions, config: config)
+            try FileSystem.replace(layout.datasetDirectory(dataset) + "/index.html", with: Data(page.utf8))
+            summaries.append(.init(dataset: dataset, latest: versions[versions.count - 1], versionCount: versions.count))
+        }
+        let index = SiteRenderer.indexPage(datasets: summaries, config: config)
+        try FileSystem.replace(layout.publicDirectory + "/index.html", with: Data(index.utf8))
+    }
+
+    /// The folder of a version, or of `latest`.
+    public func versionPath(dataset: String, version: Int?) -> String {
+        version.map { layout.versionDirectory(dataset, $0) } ?? layout.datasetDirectory(dataset) + "/latest"
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Yams
+
+/// `catalog.yaml`: what the catalog says about itself and its publisher.
+public struct CatalogConfig: Sendable, Codable, Equatable {
+    public struct Publisher: Sendable, Codable, Equatable {
+        public var name: String
+        public var email: String?
+        public var url: String?
+    }
+
+    public var title: String
+    public var description: String?
+    public var publisher: Publisher?
+    /// The public URL `public/` is served at, for absolute links in metadata.
+    public var baseURL: String?
+    /// The license of datasets that do not name one.
+    public var license: String?
+    public var language: String?
+
+    enum CodingKeys: String, CodingKey {
+        case title, description, publisher, license, language
+        case baseURL = "base_url"
+    }
+
+    public init(title: String = "S-Data catalog") {
+        self.title = title
+    }
+
+    /// Reads `path`; a missing file gives the defaults.
+    public static func load(path: String) throws -> CatalogConfig {
+        guard let data = FileManager.default.contents(atPath: path) else { return CatalogConfig() }
+        do {
+            return try YAMLDecoder().decode(CatalogConfig.self, from: data)
+        } catch {
+            throw CatalogError("\(path): invalid catalog configuration: \(error)")
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The few file-system operations atomic publication needs, with errors that name the path.
+enum FileSystem {
+    static func makeDirectories(_ path: String) throws(CatalogError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw CatalogError("cannot create folder '\(path)'")
+        }
+    }
+
+    static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// Writes a file that must not exist yet, and syncs it.
+    static func writeNew(_ path: String, _ data: Data) throws(CatalogError) {
+        let output = try FileOutput(path: path)
+        try output.write(bytes: [UInt8](data))
+        _ = try output.finish()
+    }
+
+    /// Replaces `path` with `data` atomically (write aside, sync, rename).
+    static func replace(_ path: String, with data: Data) throws(CatalogError) {
+        let temporary = path + ".tmp-\(getpid())"
+        removeTree(temporary)
+        try writeNew(temporary, data)
+        try rename(temporary, to: path)
+    }
+
+    static func rename(_ source: String, to target: String) throws(CatalogError) {
+        guard Glibc.rename(source, target) == 0 else { throw CatalogError.io("cannot move into place", path: target) }
+    }
+
+    static func sync(directory: String) throws(CatalogError) {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { throw CatalogError.io("cannot open folder", path: directory) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw CatalogError.io("cannot sync folder", path: directory) }
+    }
+
+    /// Makes `link` a symbolic link to `target` in one atomic step.
+    static func pointSymlink(_ link: String, to target: String) throws(CatalogError) {
+        let temporary = link + ".tmp-\(getpid())"
+        removeTree(temporary)
+        guard symlink(target, temporary) == 0 else { throw CatalogError.io("cannot create link", path: temporary) }
+        try rename(temporary, to: link)
+    }
+
+    static func readLink(_ link: String) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: link)
+    }
+
+    /// Takes an exclusive advisory lock, waiting for other holders; release with ``unlock(_:)``.
+    static func lock(_ path: String) throws(CatalogError) -> Int32 {
+        try makeDirectories((path as NSString).deletingLastPathComponent)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw CatalogError.io("cannot open lock", path: path) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            if errno != EINTR {
+                close(descriptor)
+                throw CatalogError.io("cannot lock", path: path)
+            }
+        }
+        return descriptor
+    }
+
+    static func unlock(_ descriptor: Int32) {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+
+    static func contents(ofDirectory path: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+    }
+}

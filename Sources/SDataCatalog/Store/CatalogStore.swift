@@ -1,0 +1,25 @@
+
+/// The catalog's state: runs, versions and their distributions, bookmarks and the audit log.
+///
+/// Implementations must make ``recordVersion(_:)`` atomic (the version, its distributions and its audit entry are
+/// committed together or not at all), keep the audit log append-only and hash-chained, and be safe to call from
+/// several tasks. The embedded default is ``SQLiteCatalogStore``.
+public protocol CatalogStore: Sendable {
+    func beginRun(_ run: RunRecord) async throws
+    func finishRun(_ run: RunRecord) async throws
+    func runs(pipeline: String?, limit: Int) async throws -> [RunRecord]
+    /// Runs still marked running (after a crash they are stale).
+    func runningRuns() async throws -> [RunRecord]
+
+    func latestVersion(dataset: String) async throws -> VersionRecord?
+    func versions(dataset: String) async throws -> [VersionRecord]
+    func datasets() async throws -> [String]
+    /// Records a published version and its audit entry in one transaction.
+    func recordVersion(_ version: VersionRecord) async throws
+
+    func bookmark(pipeline: String) async throws -> String?
+    func setBookmark(_ value: String, pipeline: String) async throws
+
+    func appendAudit(kind: String, subject: String, detail: String) async throws
+    func auditLog() async throws -> [AuditEntry]
+}

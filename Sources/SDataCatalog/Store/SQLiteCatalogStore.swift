@@ -1,0 +1,256 @@
+import Foundation
+import GRDB
+import Crypto
+import SDataCore
+
+/// The embedded catalog store: one SQLite file (`state.sqlite`) in WAL mode, migrated forward on open.
+public final class SQLiteCatalogStore: CatalogStore {
+    private let database: DatabaseQueue
+
+    /// Opens (creating if needed) the store at `path` and applies pending migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        // Bound values are never included in error messages: they may be personal data.
+        configuration.publicStatementArguments = false
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        try SQLiteCatalogStore.migrator.migrate(database)
+    }
+
+    /// Named, ordered, forward-only migrations. Never edit a shipped migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-runs-versions-bookmarks-audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY,
+                    pipeline TEXT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    status TEXT NOT NULL,
+                    rows_in INTEGER NOT NULL DEFAULT 0,
+                    rows_out INTEGER NOT NULL DEFAULT 0,
+                    rows_suppressed INTEGER NOT NULL DEFAULT 0,
+                    version INTEGER,
+                    error TEXT,
+                    spec_hash TEXT NOT NULL
+                );
+                CREATE INDEX runs_by_pipeline ON runs(pipeline, started_at);
+                CREATE TABLE versions (
+                    dataset TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    created_at TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    row_count INTEGER NOT NULL,
+                    title TEXT NOT NULL,
+                    schema_json TEXT NOT NULL,
+                    lineage_json TEXT NOT NULL,
+                    governance_json TEXT NOT NULL,
+                    PRIMARY KEY (dataset, number)
+                );
+                CREATE TABLE distributions (
+                    dataset TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    format TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    media_type TEXT NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    PRIMARY KEY (dataset, number, format),
+                    FOREIGN KEY (dataset, number) REFERENCES versions(dataset, number)
+                );
+                CREATE TABLE bookmarks (
+                    pipeline TEXT PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE TABLE audit (
+                    sequence INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    previous_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Runs
+
+    public func beginRun(_ run: RunRecord) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (id, pipeline, started_at, status, spec_hash) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [run.id, run.pipeline, Timestamp.string(run.startedAt), run.status.rawValue, run.specHash])
+        }
+    }
+
+    public func finishRun(_ run: RunRecord) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE runs SET finished_at = ?, status = ?, rows_in = ?, rows_out = ?, rows_suppressed = ?, version = ?,
+                    error = ? WHERE id = ?
+                """, arguments: [run.finishedAt.map(Timestamp.string), run.status.rawValue, run.rowsIn, run.rowsOut,
+                                 run.rowsSuppressed, run.version, run.error, run.id])
+            try SQLiteCatalogStore.audit(db, kind: "run.\(run.status.rawValue)", subject: run.pipeline,
+                                         detail: "run \(run.id)" + (run.version.map { " version \($0)" } ?? ""))
+        }
+    }
+
+    public func runs(pipeline: String?, limit: Int) async throws -> [RunRecord] {
+        try await database.read { db in
+            let rows: [Row]
+            if let pipeline {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE pipeline = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                                        arguments: [pipeline, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                                        arguments: [limit])
+            }
+            return rows.map(SQLiteCatalogStore.run)
+        }
+    }
+
+    public func runningRuns() async throws -> [RunRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status = 'running'").map(SQLiteCatalogStore.run)
+        }
+    }
+
+    private static func run(_ row: Row) -> RunRecord {
+        var run = RunRecord(id: row["id"], pipeline: row["pipeline"], startedAt: Timestamp.date(row["started_at"]),
+                            specHash: row["spec_hash"])
+        run.finishedAt = (row["finished_at"] as String?).map(Timestamp.date)
+        run.status = RunStatus(rawValue: row["status"]) ?? .failed
+        run.rowsIn = row["rows_in"]
+        run.rowsOut = row["rows_out"]
+        run.rowsSuppressed = row["rows_suppressed"]
+        run.version = row["version"]
+        run.error = row["error"]
+        return run
+    }
+
+    // MARK: - Versions
+
+    public func latestVersion(dataset: String) async throws -> VersionRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE dataset = ? ORDER BY number DESC LIMIT 1",
+                             arguments: [dataset]).map { try SQLiteCatalogStore.version(db, $0) }
+        }
+    }
+
+    public func versions(dataset: String) async throws -> [VersionRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM versions WHERE dataset = ? ORDER BY number", arguments: [dataset])
+                .map { try SQLiteCatalogStore.version(db, $0) }
+        }
+    }
+
+    public func datasets() async throws -> [String] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT dataset FROM versions ORDER BY dataset")
+        }
+    }
+
+    private static func version(_ db: Database, _ row: Row) throws -> VersionRecord {
+        let dataset: String = row["dataset"]
+        let number: Int = row["number"]
+        let distributions = try Row.fetchAll(
+            db, sql: "SELECT * FROM distributions WHERE dataset = ? AND number = ? ORDER BY rowid",
+            arguments: [dataset, number]
+        ).map { row in
+            DistributionRecord(format: row["format"], path: row["path"], mediaType: row["media_type"],
+                               bytes: row["bytes"], sha256: row["sha256"])
+        }
+        return VersionRecord(dataset: dataset, number: number, runId: row["run_id"],
+                             createdAt: Timestamp.date(row["created_at"]), contentHash: row["content_hash"],
+                             rowCount: row["row_count"], title: row["title"], schemaJSON: row["schema_json"],
+                             lineageJSON: row["lineage_json"], governanceJSON: row["governance_json"],
+                             distributions: distributions)
+    }
+
+    public func recordVersion(_ version: VersionRecord) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO versions (dataset, number, run_id, created_at, content_hash, row_count, title, schema_json,
+                    lineage_json, governance_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [version.dataset, version.number, version.runId, Timestamp.string(version.createdAt),
+                                 version.contentHash, version.rowCount, version.title, version.schemaJSON,
+                                 version.lineageJSON, version.governanceJSON])
+            for distribution in version.distributions {
+                try db.execute(sql: """
+                    INSERT INTO distributions (dataset, number, format, path, media_type, bytes, sha256)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [version.dataset, version.number, distribution.format, distribution.path,
+                                     distribution.mediaType, distribution.bytes, distribution.sha256])
+            }
+            try SQLiteCatalogStore.audit(db, kind: "version.published", subject: version.dataset,
+                                         detail: "version \(version.number) content \(version.contentHash)")
+        }
+    }
+
+    // MARK: - Bookmarks
+
+    public func bookmark(pipeline: String) async throws -> String? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM bookmarks WHERE pipeline = ?", arguments: [pipeline])
+        }
+    }
+
+    public func setBookmark(_ value: String, pipeline: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO bookmarks (pipeline, value, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(pipeline) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """, arguments: [pipeline, value, Timestamp.string(Date())])
+        }
+    }
+
+    // MARK: - Audit
+
+    public func appendAudit(kind: String, subject: String, detail: String) async throws {
+        try await database.write { db in
+            try SQLiteCatalogStore.audit(db, kind: kind, subject: subject, detail: detail)
+        }
+    }
+
+    public func auditLog() async throws -> [AuditEntry] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY sequence").map { row in
+                AuditEntry(sequence: row["sequence"], at: Timestamp.date(row["at"]), kind: row["kind"],
+                           subject: row["subject"], detail: row["detail"], previousHash: row["previous_hash"],
+                           hash: row["hash"])
+            }
+        }
+    }
+
+    private static func audit(_ db: Database, kind: String, subject: String, detail: String) throws {
+        let previous = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
+        let sequence = (previous?["sequence"] as Int? ?? 0) + 1
+        let previousHash = previous?["hash"] as String? ?? String(repeating: "0", count: 64)
+        let at = Timestamp.string(Date())
+        let hash = AuditChain.hash(sequence: sequence, at: at, kind: kind, subject: subject, detail: detail,
+                                   previousHash: previousHash)
+        try db.execute(sql: """
+            INSERT INTO audit (sequence, at, kind, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [sequence, at, kind, subject, detail, previousHash, hash])
+    }
+}
+
+/// The hash that links each audit entry to the one before it.
+public enum AuditChain {
+    public static func hash(sequence: Int, at: String, kind: String, subject: String, detail: String,
+                            previousHash: String) -> String {
+        let text = [String(sequence), at, kind, subject, detail, previousHash].joined(separator: "\u{1F}")
+        return Hex.string(SHA256.hash(data: Array(text.utf8)))
+    }
+}

@@ -1,0 +1,65 @@
+public import SDataCore
+public import SDataGovernance
+
+/// CSV with minimal quoting (RFC 4180): a field is quoted only when it holds the delimiter, a quote, CR or LF; quotes
+/// are doubled; null is an empty field; every record, the last included, ends with the line terminator.
+public final class CSVWriter: FormatWriter {
+    public struct Dialect: Sendable, Equatable {
+        public var delimiter: UInt8
+        public var lineTerminator: String
+        public var header: Bool
+        public var byteOrderMark: Bool
+
+        public init(delimiter: UInt8 = UInt8(ascii: ","), lineTerminator: String = "\n", header: Bool = true,
+                    byteOrderMark: Bool = false) {
+            self.delimiter = delimiter
+            self.lineTerminator = lineTerminator
+            self.header = header
+            self.byteOrderMark = byteOrderMark
+        }
+    }
+
+    public let format = "csv"
+    public var mediaType: String { "text/csv" }
+    private let output: FileOutput
+    private let dialect: Dialect
+    private var line: [UInt8] = []
+
+    public init(path: String, schema: Schema, dialect: Dialect = Dialect()) throws(CatalogError) {
+        output = try FileOutput(path: path)
+        self.dialect = dialect
+        if dialect.byteOrderMark { try output.write(bytes: [0xEF, 0xBB, 0xBF]) }
+        if dialect.header { try writeRow(schema.names.map(Value.string)) }
+    }
+
+    public func write(_ batch: GovernedBatch) throws(CatalogError) {
+        for record in batch.records { try writeRow(record) }
+    }
+
+    private func writeRow(_ values: [Value]) throws(CatalogError) {
+        line.removeAll(keepingCapacity: true)
+        for (index, value) in values.enumerated() {
+            if index > 0 { line.append(dialect.delimiter) }
+            appendField(value.text)
+        }
+        line.append(contentsOf: dialect.lineTerminator.utf8)
+        try output.write(bytes: line)
+    }
+
+    private func appendField(_ text: String) {
+        let utf8 = text.utf8
+        let needsQuotes = utf8.contains { $0 == dialect.delimiter || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        guard needsQuotes else {
+            line.append(contentsOf: utf8)
+            return
+        }
+        line.append(0x22)
+        for byte in utf8 {
+            if byte == 0x22 { line.append(0x22) }
+            line.append(byte)
+        }
+        line.append(0x22)
+    }
+
+    public func finish() throws(CatalogError) -> (bytes: Int, sha256: String) { try output.finish() }
+}

@@ -1,0 +1,56 @@
+/// Finds one kind of personal data in text.
+///
+/// Detectors scan Unicode scalars left to right and report non-overlapping matches, leftmost first, the way
+/// `re.sub` or `Regex.replace_all` would; they never look at context beyond the match (no word boundaries), so a
+/// number glued to other digits is still found.
+public protocol Detector: Sendable {
+    /// The name used in specs (`detect: [phone]`) and reports.
+    var name: String { get }
+    /// The text written in place of a match.
+    var replacement: String { get }
+    /// The length of a match starting at `start`, or `nil`.
+    func match(in scalars: [Unicode.Scalar], at start: Int) -> Int?
+}
+
+extension Detector {
+    /// True when `text` holds at least one match.
+    public func found(in text: String) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        for start in scalars.indices where match(in: scalars, at: start) != nil { return true }
+        return false
+    }
+
+    /// `text` with every match replaced, and the number of matches.
+    public func redact(_ text: String) -> (String, Int) {
+        let scalars = Array(text.unicodeScalars)
+        var output = String.UnicodeScalarView()
+        var count = 0
+        var index = 0
+        while index < scalars.count {
+            if let length = match(in: scalars, at: index) {
+                output.append(contentsOf: replacement.unicodeScalars)
+                index += length
+                count += 1
+            } else {
+                output.append(scalars[index])
+                index += 1
+            }
+        }
+        return count == 0 ? (text, 0) : (String(output), count)
+    }
+}
+
+/// The detectors built into S-Data, by name.
+public enum BuiltinDetectors {
+    public static let all: [any Detector] = [PhoneDetector(), ResidentNumberDetector(), EmailDetector()]
+    public static var names: [String] { all.map(\.name) }
+    public static func named(_ name: String) -> (any Detector)? { all.first { $0.name == name } }
+}
+
+@inline(__always)
+func isDigit(_ scalar: Unicode.Scalar) -> Bool {
+    (0x30...0x39).contains(scalar.value) || (0xFF10...0xFF19).contains(scalar.value)
+}
+
+@inline(__always)
+func isASCIIDigit(_ scalar: Unicode.Scalar) -> Bool { (0x30...0x39).contains(scalar.value) }

@@ -1,0 +1,160 @@
+public import SDataCore
+
+/// A pipeline's rules bound to the schema of its staged data, ready to stream.
+///
+/// Record rules run batch by batch; each dataset rule (k-anonymity) needs one observation pass over the stage before
+/// the final pass. The runner drives it:
+/// ```
+/// for pass in 0..<plan.observationPasses { for batch in stage { plan.observe(batch, pass: pass) } }
+/// for batch in stage { writer.write(try plan.govern(batch)) }
+/// ```
+public final class GovernancePlan {
+    private enum Stage {
+        case record(any RecordStep)
+        case dataset(any DatasetStep)
+    }
+
+    private let rules: [any GovernanceRule]
+    private let stages: [Stage]
+    public let inputSchema: Schema
+    public let outputSchema: Schema
+    public let classification: String
+    public let gateMode: PIIGateMode
+    private let scanner = PIIScanner()
+    /// Fields holding pseudonyms: keyed hex digests, not personal data, so the PII gate does not scan them (a hex
+    /// digest may contain a run of digits that looks like a phone number).
+    private let unscanned: Set<String>
+    private var rowsIn = 0
+    private var rowsOut = 0
+
+    public init(rules: [any GovernanceRule], input: Schema, classification: String = "public",
+                piiGate: PIIGateMode = .off) throws(GovernanceError) {
+        var schema = input
+        var stages: [Stage] = []
+        for rule in rules {
+            switch try rule.bind(to: schema) {
+            case .record(let step):
+                stages.append(.record(step))
+                schema = step.outputSchema
+            case .dataset(let step):
+                stages.append(.dataset(step))
+            }
+        }
+        self.rules = rules
+        self.stages = stages
+        unscanned = GovernancePlan.pseudonymFields(rules)
+        inputSchema = input
+        outputSchema = schema
+        self.classification = classification
+        gateMode = piiGate
+    }
+
+    /// How many times the stage must be read before ``govern(_:)``: one per dataset rule.
+    public var observationPasses: Int {
+        stages.reduce(0) { count, stage in if case .dataset = stage { count + 1 } else { count } }
+    }
+
+    /// Feeds one batch to the dataset rule of pass `pass`, applying the rules before it.
+    public func observe(_ batch: RecordBatch, pass: Int) throws(GovernanceError) {
+        records: for var record in batch.records {
+            var datasetIndex = 0
+            for stage in stages {
+                switch stage {
+                case .record(let step):
+                    if try !step.apply(&record) { continue records }
+                case .dataset(let step):
+                    if datasetIndex == pass {
+                        step.observe(record)
+                        continue records
+                    }
+                    datasetIndex += 1
+                    if !step.keep(record) { continue records }
+                }
+            }
+        }
+    }
+
+    /// Ends pass `pass`; statistics restart so that the report counts the final pass only.
+    public func finishPass(_ pass: Int) {
+        var datasetIndex = 0
+        for stage in stages {
+            switch stage {
+            case .record(let step):
+                step.stats = RuleStats()
+            case .dataset(let step):
+                if datasetIndex == pass { step.finishObserving() }
+                step.stats = RuleStats()
+                datasetIndex += 1
+            }
+        }
+    }
+
+    /// Applies every rule to `batch` and scans the result for personal data.
+    public func govern(_ batch: RecordBatch) throws(GovernanceError) -> GovernedBatch {
+        guard batch.schema == inputSchema else {
+            throw GovernanceError("the data's fields changed while it was being governed")
+        }
+        var output: [Record] = []
+        output.reserveCapacity(batch.count)
+        rowsIn += batch.count
+        records: for var record in batch.records {
+            for stage in stages {
+                switch stage {
+                case .record(let step):
+                    if try !step.apply(&record) { step.stats.rowsDropped += 1; continue records }
+                case .dataset(let step):
+                    if !step.keep(record) { continue records }
+                }
+            }
+            if gateMode != .off { scan(record) }
+            output.append(record)
+        }
+        rowsOut += output.count
+        return GovernedBatch(schema: outputSchema, records: output)
+    }
+
+    private func scan(_ record: Record) {
+        for (index, value) in record.enumerated() {
+            guard case .string(let text) = value else { continue }
+            let name = outputSchema.fields[index].name
+            if !unscanned.contains(name) { scanner.scan(text, field: name) }
+        }
+    }
+
+    /// The output names of pseudonymized fields, followed through later renames and drops.
+    static func pseudonymFields(_ rules: [any GovernanceRule]) -> Set<String> {
+        var names = Set<String>()
+        for rule in rules {
+            switch rule {
+            case let rule as PseudonymizeRule: names.formUnion(rule.fields)
+            case let rule as RenameRule:
+                for (from, to) in rule.mapping where names.remove(from) != nil { names.insert(to) }
+            case let rule as DropRule: names.subtract(rule.fields)
+            case let rule as SelectRule: names.formIntersection(rule.fields)
+            default: break
+            }
+        }
+        return names
+    }
+
+    /// True unless the PII gate blocks and found something.
+    public var gatePassed: Bool { gateMode != .block || scanner.total == 0 }
+
+    public var report: GovernanceReport {
+        let entries = zip(rules.indices, zip(rules, stages)).map { index, pair in
+            let (rule, stage) = pair
+            switch stage {
+            case .record(let step):
+                return GovernanceReport.RuleEntry(index: index, rule: type(of: rule).name, fields: rule.referencedFields,
+                                                  stats: step.stats, details: nil)
+            case .dataset(let step):
+                return GovernanceReport.RuleEntry(index: index, rule: type(of: rule).name, fields: rule.referencedFields,
+                                                  stats: step.stats, details: step.details)
+            }
+        }
+        return GovernanceReport(
+            classification: classification, rowsIn: rowsIn, rowsOut: rowsOut, rowsSuppressed: rowsIn - rowsOut,
+            rules: entries,
+            piiGate: .init(mode: gateMode, passed: gatePassed, findings: scanner.findings))
+    }
+}

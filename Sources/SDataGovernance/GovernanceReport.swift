@@ -1,0 +1,32 @@
+/// What governance did to one dataset version, in counts only: published next to the data.
+public struct GovernanceReport: Sendable, Codable, Equatable {
+    public struct RuleEntry: Sendable, Codable, Equatable {
+        public var index: Int
+        public var rule: String
+        public var fields: [String]
+        public var stats: RuleStats
+        public var details: [String: Int]?
+    }
+
+    public struct Gate: Sendable, Codable, Equatable {
+        public var mode: PIIGateMode
+        public var passed: Bool
+        /// Findings per `field:detector`, counts only.
+        public var findings: [String: Int]
+    }
+
+    public var classification: String
+    public var rowsIn: Int
+    public var rowsOut: Int
+    public var rowsSuppressed: Int
+    public var rules: [RuleEntry]
+    public var piiGate: Gate
+
+    enum CodingKeys: String, CodingKey {
+        case classification, rules
+        case rowsIn = "rows_in"
+        case rowsOut = "rows_out"
+        case rowsSuppressed = "rows_suppressed"
+        case piiGate = "pii_gate"
+    }
+}

@@ -1,0 +1,70 @@
+public import SDataCore
+
+/// A governance rule as declared in a spec: configuration only, checked when the spec loads.
+///
+/// Implementations must decode strictly (every unknown key is a located diagnostic), never put a record value or a
+/// secret into a message, and produce a ``RuleStep`` bound to the schema the rule will see.
+public protocol GovernanceRule: Sendable {
+    /// The key that introduces the rule in a spec (`drop`, `pseudonymize`, …).
+    static var name: String { get }
+    /// One line for docs and `--help`.
+    static var summary: String { get }
+    /// Reads the rule's configuration; reports problems and returns `nil` when it is unusable.
+    static func decode(_ node: ConfigNode, diagnostics: inout Diagnostics) -> Self?
+
+    /// The fields this rule reads, for checks against the schema before any data flows.
+    var referencedFields: [String] { get }
+
+    /// Binds the rule to the schema it will see.
+    func bind(to input: Schema) throws(GovernanceError) -> RuleStep
+}
+
+/// A rule bound to its input schema: the two tiers of governance.
+public enum RuleStep {
+    /// Rewrites or drops one record at a time, the same way every time it sees the same record.
+    case record(any RecordStep)
+    /// Needs the whole dataset: first sees every record (``DatasetStep/observe(_:)``), then filters
+    /// (``DatasetStep/keep(_:)``). It keeps aggregates (counts), never rows.
+    case dataset(any DatasetStep)
+}
+
+/// A per-record rule bound to a schema. It may memoize (pseudonyms) but its output depends only on its input.
+public protocol RecordStep: AnyObject {
+    var outputSchema: Schema { get }
+    var stats: RuleStats { get set }
+    /// Rewrites `record` in place; returns false to drop it.
+    func apply(_ record: inout Record) throws(GovernanceError) -> Bool
+}
+
+/// A dataset rule bound to a schema; the schema passes through unchanged.
+public protocol DatasetStep: AnyObject {
+    var stats: RuleStats { get set }
+    func observe(_ record: Record)
+    /// Called once after the observation pass.
+    func finishObserving()
+    func keep(_ record: Record) -> Bool
+    /// Rule-specific results for the report (k achieved, classes), counts only.
+    var details: [String: Int] { get }
+}
+
+/// What a rule did, in counts only.
+public struct RuleStats: Sendable, Codable, Equatable {
+    /// Values the rule changed.
+    public var valuesChanged = 0
+    /// Records the rule removed.
+    public var rowsDropped = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case valuesChanged = "values_changed"
+        case rowsDropped = "rows_dropped"
+    }
+}
+
+/// A governance failure; the message names rules, fields and row numbers, never values.
+public struct GovernanceError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

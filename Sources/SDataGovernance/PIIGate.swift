@@ -1,0 +1,23 @@
+/// What to do when the final output still holds personal data.
+public enum PIIGateMode: String, Sendable, CaseIterable, Codable {
+    /// Fail the run; nothing is published.
+    case block
+    /// Publish, but record the findings in the report and the run log.
+    case warn
+    case off
+}
+
+/// Scans every text value of the output with the built-in detectors and counts findings per field and detector.
+final class PIIScanner {
+    private let detectors = BuiltinDetectors.all
+    private(set) var findings: [String: Int] = [:]
+
+    func scan(_ text: String, field: String) {
+        guard text.unicodeScalars.contains(where: { isDigit($0) || $0 == "@" }) else { return }
+        for detector in detectors where detector.found(in: text) {
+            findings["\(field):\(detector.name)", default: 0] += 1
+        }
+    }
+
+    var total: Int { findings.values.reduce(0, +) }
+}

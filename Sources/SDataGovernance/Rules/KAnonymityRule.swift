@@ -1,0 +1,80 @@
+public import SDataCore
+
+/// `k_anonymity: { quasi_identifiers: [age, sex, district, visited_at], k: 5 }` suppresses every record whose
+/// combination of quasi-identifier values (its equivalence class) occurs fewer than `k` times in the whole dataset.
+///
+/// Classes are counted over all records reaching the rule, in a first streaming pass; only the counts are kept.
+public struct KAnonymityRule: GovernanceRule {
+    public static let name = "k_anonymity"
+    public static let summary = "Suppresses records whose quasi-identifier combination occurs fewer than k times."
+    public let quasiIdentifiers: [String]
+    public let k: Int
+
+    public init(quasiIdentifiers: [String], k: Int) {
+        self.quasiIdentifiers = quasiIdentifiers
+        self.k = k
+    }
+
+    public static func decode(_ node: ConfigNode, diagnostics: inout Diagnostics) -> KAnonymityRule? {
+        guard let options = RuleOptions(rule: name, node: node, allowed: ["quasi_identifiers", "k"],
+                                        diagnostics: &diagnostics) else { return nil }
+        let k = options.require("k", diagnostics: &diagnostics) != nil
+            ? options.integer("k", in: 2...1_000_000, diagnostics: &diagnostics) : nil
+        guard let qiNode = options.require("quasi_identifiers", diagnostics: &diagnostics) else { return nil }
+        guard let names = qiNode.stringList, !names.isEmpty else {
+            diagnostics.error("'quasi_identifiers' must be a non-empty list of field names", at: qiNode.location)
+            return nil
+        }
+        guard let k else { return nil }
+        return KAnonymityRule(quasiIdentifiers: names, k: k)
+    }
+
+    public var referencedFields: [String] { quasiIdentifiers }
+
+    public func bind(to input: Schema) throws(GovernanceError) -> RuleStep {
+        var positions: [Int] = []
+        for field in quasiIdentifiers { positions.append(try input.require(field, for: Self.name)) }
+        return .dataset(KAnonymityStep(positions: positions, k: k))
+    }
+}
+
+final class KAnonymityStep: DatasetStep {
+    var stats = RuleStats()
+    private let positions: [Int]
+    private let k: Int
+    private var counts: [ClassKey: Int] = [:]
+    private var smallestKept = Int.max
+
+    init(positions: [Int], k: Int) {
+        self.positions = positions
+        self.k = k
+    }
+
+    func observe(_ record: Record) {
+        counts[ClassKey(record, positions), default: 0] += 1
+    }
+
+    func finishObserving() {}
+
+    func keep(_ record: Record) -> Bool {
+        let size = counts[ClassKey(record, positions), default: 0]
+        if size < k {
+            stats.rowsDropped += 1
+            return false
+        }
+        smallestKept = min(smallestKept, size)
+        return true
+    }
+
+    var details: [String: Int] {
+        var details = ["k": k, "classes": counts.count, "classes_suppressed": counts.values.filter { $0 < k }.count]
+        if smallestKept != .max { details["k_achieved"] = smallestKept }
+        return details
+    }
+}
+
+/// The quasi-identifier values of a record, compared as canonical text.
+struct ClassKey: Hashable {
+    let values: [String]
+    init(_ record: Record, _ positions: [Int]) { values = positions.map { record[$0].text } }
+}

@@ -1,0 +1,55 @@
+public import SDataCore
+
+/// Assembles records whose fields are known by name into batches, growing the schema when a new field appears.
+///
+/// Sources whose records do not share a fixed header (JSON objects, XML elements) use it; each field's type is the
+/// unification of the types seen (integers and numbers make a number, any other mix a string).
+public struct BatchBuilder: Sendable {
+    public private(set) var schema = Schema()
+    private var records: [Record] = []
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        records.reserveCapacity(self.capacity)
+    }
+
+    public var isFull: Bool { records.count >= capacity }
+    public var isEmpty: Bool { records.isEmpty }
+
+    /// Adds a record given as name/value pairs in source order.
+    public mutating func append(_ pairs: [(String, Value)]) {
+        var record = Record(repeating: .null, count: schema.count)
+        for (name, value) in pairs {
+            let index: Int
+            if let known = schema.index(of: name) {
+                index = known
+            } else {
+                index = schema.count
+                schema.append(Field(name: name, type: .string))
+                record.append(.null)
+            }
+            if let type = value.type {
+                // A field seen only as null so far takes the type of its first value.
+                let unified = typed.contains(index) ? schema.fields[index].type.unified(with: type) : type
+                if unified != schema.fields[index].type { schema.setType(unified, at: index) }
+                typed.insert(index)
+            }
+            record[index] = value
+        }
+        records.append(record)
+    }
+
+    private var typed: Set<Int> = []
+
+    /// The records gathered so far as one batch; the builder starts a new batch with the same schema.
+    public mutating func take() -> RecordBatch {
+        let width = schema.count
+        var batch = RecordBatch(schema: schema, records: records)
+        for index in batch.records.indices where batch.records[index].count < width {
+            batch.records[index] += Array(repeating: .null, count: width - batch.records[index].count)
+        }
+        records.removeAll(keepingCapacity: true)
+        return batch
+    }
+}

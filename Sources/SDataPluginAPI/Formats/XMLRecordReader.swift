@@ -1,0 +1,184 @@
+import CLibXML2
+public import SDataCore
+
+/// Streams records out of an XML document with libxml2's pull reader (`xmlTextReader`): memory holds the current
+/// element path and one record, never a tree, whatever the file size.
+///
+/// A record is every element whose path ends with ``recordPath`` (`row` matches any `row`; `response/body/items/item`
+/// matches that chain). Each leaf below it becomes a field named by its path relative to the record (`name`, or
+/// `address/city` when nested); attributes become fields named `@attr` (or `child@attr`). Empty elements are `null`.
+/// The document's own encoding declaration is honoured (EUC-KR feeds work), a BOM is skipped, external entities and
+/// network access are disabled.
+public final class XMLRecordReader {
+    private let reader: xmlTextReaderPtr
+    private let label: String
+    private let recordPath: [String]
+    private let errors = XMLErrorBox()
+    private var stack: [String] = []
+    private var recordDepth: Int?
+    private var fields: [(String, Value)] = []
+    private var texts: [String] = []
+    private var hasChildren: [Bool] = []
+
+    /// Opens the file at `path`.
+    public init(path: String, recordPath: String) throws(SourceError) {
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
+        guard let reader = xmlReaderForFile(path, nil, options) else {
+            throw SourceError("cannot open XML file '\(path)'")
+        }
+        self.reader = reader
+        label = path
+        self.recordPath = recordPath.split(separator: "/").map(String.init)
+        installErrorHandler()
+    }
+
+    /// Reads a document held in memory (an HTTP body); `label` names it in errors.
+    public init(bytes: [UInt8], label: String, recordPath: String) throws(SourceError) {
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
+        let pointer = bytes.withUnsafeBufferPointer { buffer in
+            // libxml2 copies nothing: keep the bytes alive by copying them into a buffer it owns.
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, buffer.count))
+            buffer.withMemoryRebound(to: CChar.self) { source in
+                if let base = source.baseAddress { copy.initialize(from: base, count: source.count) }
+            }
+            return copy
+        }
+        ownedMemory = pointer
+        guard let reader = xmlReaderForMemory(pointer, Int32(bytes.count), label, nil, options) else {
+            pointer.deallocate()
+            throw SourceError("cannot read XML from \(label)")
+        }
+        self.reader = reader
+        self.label = label
+        self.recordPath = recordPath.split(separator: "/").map(String.init)
+        installErrorHandler()
+    }
+
+    private var ownedMemory: UnsafeMutablePointer<CChar>?
+
+    deinit {
+        xmlFreeTextReader(reader)
+        ownedMemory?.deallocate()
+    }
+
+    private func installErrorHandler() {
+        // Without a handler libxml2 prints errors, with a copy of the offending line, to stderr: that could leak
+        // record values. The handler keeps only the message and line number.
+        let box = Unmanaged.passUnretained(errors).toOpaque()
+        xmlTextReaderSetStructuredErrorHandler(reader, { context, error in
+            guard let context, let error else { return }
+            let box = Unmanaged<XMLErrorBox>.fromOpaque(context).takeUnretainedValue()
+            guard box.message == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+            let text = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
+            box.message = text.trimmingWhitespace()
+            box.line = Int(error.pointee.line)
+        }, box)
+    }
+
+    /// The next record's fields in document order, or `nil` at the end of the document.
+    public func next() throws(SourceError) -> [(String, Value)]? {
+        while true {
+            let status = xmlTextReaderRead(reader)
+            if status == 0 {
+                if let recordDepth, recordDepth <= stack.count {
+                    throw SourceError("\(label): the document ends inside a record (truncated?)")
+                }
+                return nil
+            }
+            if status < 0 {
+                let line = errors.line.map { ":\($0)" } ?? ""
+                throw SourceError("\(label)\(line): malformed XML: \(errors.message ?? "parse error") (truncated?)")
+            }
+            switch xmlTextReaderNodeType(reader) {
+            case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+                let name = currentName()
+                let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
+                startElement(name)
+                if isEmpty, let record = endElement() { return record }
+            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
+                 Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
+                if recordDepth != nil, !texts.isEmpty, let value = xmlTextReaderConstValue(reader) {
+                    texts[texts.count - 1] += String(cString: value)
+                }
+            case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+                if let record = endElement() { return record }
+            default:
+                break
+            }
+        }
+    }
+
+    /// Pushes an element, starting a record when the path matches.
+    private func startElement(_ name: String) {
+        stack.append(name)
+        if recordDepth == nil {
+            guard stack.count >= recordPath.count, stack.suffix(recordPath.count).elementsEqual(recordPath) else { return }
+            recordDepth = stack.count
+            fields = []
+            texts = [""]
+            hasChildren = [false]
+            readAttributes(prefix: "")
+            return
+        }
+        hasChildren[hasChildren.count - 1] = true
+        texts.append("")
+        hasChildren.append(false)
+        readAttributes(prefix: relativePath())
+    }
+
+    /// Pops an element; returns the record when it closes one.
+    private func endElement() -> [(String, Value)]? {
+        defer { stack.removeLast() }
+        guard let depth = recordDepth else { return nil }
+        let text = texts.removeLast()
+        let leaf = !hasChildren.removeLast()
+        if stack.count == depth {
+            recordDepth = nil
+            if leaf, !text.isEmpty { fields.insert(("value", .string(text)), at: 0) }
+            return fields
+        }
+        if leaf {
+            fields.append((relativePath(), text.isEmpty ? .null : .string(text)))
+        }
+        return nil
+    }
+
+    private func relativePath() -> String {
+        guard let depth = recordDepth else { return "" }
+        return stack[depth...].joined(separator: "/")
+    }
+
+    private func readAttributes(prefix: String) {
+        guard xmlTextReaderHasAttributes(reader) == 1 else { return }
+        while xmlTextReaderMoveToNextAttribute(reader) == 1 {
+            let name = currentName()
+            if name == "xmlns" || currentPrefix() == "xmlns" { continue }
+            let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
+            fields.append((prefix + "@" + name, value.isEmpty ? .null : .string(value)))
+        }
+        xmlTextReaderMoveToElement(reader)
+    }
+
+    private func currentName() -> String {
+        xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
+    }
+
+    private func currentPrefix() -> String? {
+        xmlTextReaderConstPrefix(reader).map { String(cString: $0) }
+    }
+}
+
+/// Where the C error callback leaves the first error of a document.
+private final class XMLErrorBox {
+    var message: String?
+    var line: Int?
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+import SDataCore
+import SDataPluginAPI
+import SDataSpec
+import SDataGovernance
+import SDataCatalog
+
+/// The state of one run in progress.
+struct Execution {
+    let spec: PipelineSpec
+    let runner: PipelineRunner
+    var record: RunRecord
+    let logger: Logger
+    private var stagePath: String?
+    private var draft: VersionDraft?
+    private var cursorMaximum: Value?
+
+    init(spec: PipelineSpec, runner: PipelineRunner, record: RunRecord, logger: Logger) {
+        self.spec = spec
+        self.runner = runner
+        self.record = record
+        self.logger = logger
+    }
+
+    private var catalog: Catalog { runner.catalog }
+    private var batchSize: Int { runner.options.batchSize }
+
+    mutating func perform() async throws -> RunSummary {
+        let fetchedAt = Date()
+        let stageSchema = try await extract()
+        let plan: GovernancePlan
+        do {
+            plan = try GovernancePlan(rules: spec.governance.rules, input: stageSchema,
+                                      classification: spec.governance.classification.rawValue,
+                                      piiGate: spec.governance.piiGate)
+        } catch {
+            throw GovernanceError("\(spec.file): \(error.message)")
+        }
+        let stage = StageReader(path: stagePath!, schema: stageSchema, batchSize: batchSize)
+        runner.progress.update(spec.id, .governing, 0)
+        for pass in 0..<plan.observationPasses {
+            for try await batch in stage { try plan.observe(batch, pass: pass) }
+            plan.finishPass(pass)
+        }
+        try await write(stage, through: plan)
+        let report = plan.report
+        record.rowsOut = report.rowsOut
+        record.rowsSuppressed = report.rowsIn - report.rowsOut
+        var notes: [String] = []
+        if !report.piiGate.findings.isEmpty {
+            let fields = report.piiGate.findings.map { "\($0.key) (\($0.value))" }.sorted().joined(separator: ", ")
+            guard plan.gatePassed else {
+                throw GovernanceError("the PII gate blocked publication: values that look like personal data remain in "
+                                      + "\(fields); add a rule (redact, drop, pseudonymize) for these fields")
+            }
+            notes.append("PII gate warning: values that look like personal data remain in \(fields)")
+            logger.warning("PII gate findings", metadata: ["findings": "\(fields)"])
+        }
+        let reportData = try JSONEncoder.sorted.encode(report)
+        guard let draft else { throw CatalogError("no draft was written") }
+
+        if runner.options.dryRun {
+            let distributions = draft.distributions
+            runner.catalog.publisher.discard(draft)
+            self.draft = nil
+            removeStage()
+            record.status = .dryRun
+            return RunSummary(run: record, distributions: distributions, notes: notes)
+        }
+        runner.progress.update(spec.id, .publishing, record.rowsOut)
+        let request = PublicationRequest(
+            dataset: spec.publish.dataset, title: spec.publish.title ?? spec.title,
+            description: spec.publish.description ?? spec.description, license: spec.publish.license,
+            keywords: spec.publish.keywords, theme: spec.publish.theme,
+            primaryKey: (spec.schema?.primaryKey ?? []).filter { plan.outputSchema.index(of: $0) != nil },
+            rowCount: record.rowsOut,
+            lineage: Lineage(runId: record.id, pipeline: spec.id, specHash: spec.specHash,
+                             plugin: spec.source.plugin.descriptor.id, fetchedAt: fetchedAt, rowsExtracted: record.rowsIn),
+            governanceReport: reportData)
+        let outcome = try await catalog.publisher.publish(draft, request: request, dialect: csvDialect)
+        self.draft = nil
+        let version: VersionRecord
+        switch outcome {
+        case .published(let published):
+            record.status = .published
+            version = published
+            try await catalog.renderSite()
+        case .unchanged(let latest):
+            record.status = .unchanged
+            version = latest
+        }
+        record.version = version.number
+        if let cursor = spec.source.cursor, let maximum = cursorMaximum {
+            // Saved only now: the version this bookmark fed is published.
+            try await catalog.store.setBookmark(maximum.text, pipeline: spec.id)
+            logger.debug("bookmark saved", metadata: ["cursor": "\(cursor)"])
+        }
+        if spec.governance.classification == .sensitive { removeStage() }
+        return RunSummary(run: record, versionPath: catalog.versionPath(dataset: version.dataset, version: version.number),
+                          distributions: version.distributions, notes: notes)
+    }
+
+    private var csvDialect: CSVWriter.Dialect {
+        let csv = spec.publish.csv
+        return CSVWriter.Dialect(delimiter: csv.delimiter, lineTerminator: csv.lineTerminator, header: csv.header,
+                                 byteOrderMark: csv.byteOrderMark)
+    }
+
+    /// Pulls every batch from the source into the stage; returns the stage's schema.
+    private mutating func extract() async throws -> Schema {
+        let directory = catalog.layout.rawRunDirectory(record.id)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        stagePath = directory + "/extract.stage"
+        let stage = try StageWriter(path: stagePath!)
+        let source = try spec.source.plugin.init(options: spec.source.options)
+        let bookmark = try await catalog.store.bookmark(pipeline: spec.id)
+        let redactor = runner.redactor
+        let pluginLogger = logger
+        let context = SourceContext(baseDirectory: spec.directory, batchSize: batchSize, bookmark: bookmark,
+                                    logger: SourceLogger { level, message in
+                                        let text = redactor.redact(message)
+                                        switch level {
+                                        case .debug: pluginLogger.debug("\(text)")
+                                        case .info: pluginLogger.info("\(text)")
+                                        case .warning: pluginLogger.warning("\(text)")
+                                        }
+                                    })
+        var coercion = SchemaCoercion(spec.schema)
+        let stream = RecordStream()
+        runner.progress.update(spec.id, .extracting, 0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await stream.feed(from: source, context: context) }
+            for try await batch in stream {
+                let typed = try coercion.apply(batch)
+                try stage.append(typed)
+                trackCursor(typed)
+                record.rowsIn = stage.records
+                runner.progress.update(spec.id, .extracting, stage.records)
+            }
+            try await group.waitForAll()
+        }
+        try stage.finish()
+        logger.info("extracted", metadata: ["rows": "\(stage.records)", "fields": "\(stage.schema.count)"])
+        return stage.schema
+    }
+
+    private mutating func trackCursor(_ batch: RecordBatch) {
+        guard let cursor = spec.source.cursor, let index = batch.schema.index(of: cursor) else { return }
+        for record in batch.records where !record[index].isNull {
+            if let current = cursorMaximum, !Execution.isGreater(record[index], than: current) { continue }
+            cursorMaximum = record[index]
+        }
+    }
+
+    static func isGreater(_ lhs: Value, than rhs: Value) -> Bool {
+        if let left = lhs.doubleValue, let right = rhs.doubleValue { return left > right }
+        return lhs.text > rhs.text
+    }
+
+    /// Governs the stage into the draft's writers.
+    private mutating func write(_ stage: StageReader, through plan: GovernancePlan) async throws {
+        let draft = try catalog.publisher.makeDraft(dataset: spec.publish.dataset, runId: record.id,
+                                                    schema: plan.outputSchema)
+        self.draft = draft
+        var writers: [any FormatWriter] = []
+        for format in spec.publish.formats {
+            switch format {
+            case .csv: writers.append(try draft.addCSV(dialect: csvDialect))
+            case .json: writers.append(try draft.addJSON())
+            }
+        }
+        runner.progress.update(spec.id, .writing, 0)
+        var written = 0
+        for try await batch in stage {
+            let governed = try plan.govern(batch)
+            for writer in writers { try writer.write(governed) }
+            written += governed.count
+            runner.progress.update(spec.id, .writing, written)
+        }
+        try draft.finishWriting()
+    }
+
+    /// Deletes whatever the run left behind after a failure.
+    mutating func cleanUp() {
+        if let draft { catalog.publisher.discard(draft) }
+        draft = nil
+        removeStage()
+    }
+
+    private mutating func removeStage() {
+        try? FileManager.default.removeItem(atPath: catalog.layout.rawRunDirectory(record.id))
+        stagePath = nil
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,87 @@
+public import SDataCore
+public import SDataPluginAPI
+public import SDataGovernance
+
+/// A pipeline spec after loading: every value checked, every secret resolved.
+public struct PipelineSpec: Sendable {
+    /// The file it came from.
+    public var file: String
+    /// SHA-256 of the spec text as written (before interpolation, so it holds no secret): part of each version's
+    /// lineage.
+    public var specHash: String
+    public var id: String
+    public var title: String
+    public var description: String
+    public var owner: String?
+    public var schedule: CronSchedule?
+    public var timezone: String?
+    public var source: SourceSpec
+    public var schema: SchemaSpec?
+    public var governance: GovernanceSpec
+    public var publish: PublishSpec
+
+    /// The folder relative paths in the spec start from.
+    public var directory: String {
+        guard let slash = file.lastIndex(of: "/") else { return "." }
+        return String(file[..<slash])
+    }
+}
+
+public struct SourceSpec: Sendable {
+    public var plugin: any SourcePlugin.Type
+    public var options: PluginOptions
+    public var location: SourceLocation?
+    /// The field whose maximum is kept as a bookmark between runs.
+    public var cursor: String?
+}
+
+/// Declared fields: types (and formats) applied to the source's values before staging.
+public struct SchemaSpec: Sendable {
+    public struct FieldSpec: Sendable {
+        public var name: String
+        public var type: FieldType
+        public var format: DatePattern?
+        public var description: String?
+        public var minimum: Double?
+        public var maximum: Double?
+        public var required: Bool
+        public var location: SourceLocation?
+    }
+
+    public var fields: [FieldSpec]
+    /// Whether fields the spec does not declare may appear in the source.
+    public var allowsAdditional: Bool
+    public var primaryKey: [String]
+}
+
+public struct GovernanceSpec: Sendable {
+    public enum Classification: String, Sendable, CaseIterable { case `public`, `internal`, sensitive }
+
+    public var classification: Classification
+    public var rules: [any GovernanceRule]
+    /// Where each rule was written, in rule order.
+    public var ruleLocations: [SourceLocation?]
+    public var piiGate: PIIGateMode
+}
+
+public struct PublishSpec: Sendable {
+    public enum Format: String, Sendable, CaseIterable { case csv, json }
+
+    public struct CSVDialect: Sendable, Equatable {
+        public var delimiter: UInt8 = UInt8(ascii: ",")
+        public var lineTerminator: String = "\n"
+        public var header: Bool = true
+        /// Write a UTF-8 byte-order mark first, so that spreadsheet programs detect UTF-8.
+        public var byteOrderMark: Bool = false
+        public init() {}
+    }
+
+    public var dataset: String
+    public var title: String?
+    public var description: String?
+    public var license: String?
+    public var keywords: [String]
+    public var theme: String?
+    public var formats: [Format]
+    public var csv: CSVDialect
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import SDataCatalog
+
+struct CatalogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog",
+        abstract: "Read the catalog: datasets, versions, files.",
+        subcommands: [List.self, Show.self, Versions.self, Path.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List datasets with their latest version.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let catalog = try global.openCatalog()
+            var latest: [VersionRecord] = []
+            for dataset in try await catalog.store.datasets() {
+                if let version = try await catalog.store.latestVersion(dataset: dataset) { latest.append(version) }
+            }
+            if global.json { return try Output.json(latest) }
+            if latest.isEmpty { return Output.line("no datasets published yet") }
+            for version in latest {
+                Output.line("\(version.dataset)  v\(version.number)  \(version.rowCount) rows  \(version.title)")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a dataset version: files, checksums, lineage.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dataset id.") var id: String
+        @Option(name: .long, help: "A version number (default: the latest).") var version: Int?
+
+        func run() async throws {
+            let catalog = try global.openCatalog()
+            let record = try await CatalogCommand.find(catalog, id, version)
+            if global.json { return try Output.json(record) }
+            Output.line("\(record.title)")
+            Output.line("dataset:   \(record.dataset)")
+            Output.line("version:   \(record.number) (published \(Timestamp.string(record.createdAt)), run \(record.runId))")
+            Output.line("rows:      \(record.rowCount)")
+            Output.line("content:   sha256 \(record.contentHash)")
+            Output.line("folder:    \(catalog.versionPath(dataset: record.dataset, version: record.number))")
+            Output.line("files:")
+            for distribution in record.distributions {
+                Output.line("  \(distribution.path)  \(Output.size(distribution.bytes))  \(distribution.mediaType)")
+                Output.line("    sha256 \(distribution.sha256)")
+            }
+        }
+    }
+
+    struct Versions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every version of a dataset.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dataset id.") var id: String
+
+        func run() async throws {
+            let catalog = try global.openCatalog()
+            let versions = try await catalog.store.versions(dataset: id)
+            if versions.isEmpty {
+                Output.error("no dataset '\(id)' in the catalog")
+                throw ExitCode(1)
+            }
+            if global.json { return try Output.json(versions) }
+            for version in versions.reversed() {
+                Output.line("v\(version.number)  \(Timestamp.string(version.createdAt))  \(version.rowCount) rows  run \(version.runId)")
+            }
+        }
+    }
+
+    struct Path: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the path of a version's file in a format.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dataset id.") var id: String
+        @Option(name: .long, help: "A version number (default: the latest).") var version: Int?
+        @Option(name: .long, help: "The format: csv or json.") var format: String
+
+        func run() async throws {
+            let catalog = try global.openCatalog()
+            let record = try await CatalogCommand.find(catalog, id, version)
+            guard let distribution = record.distributions.first(where: { $0.format == format }) else {
+                let formats = record.distributions.map(\.format).joined(separator: ", ")
+                Output.error("version \(record.number) of '\(id)' has no \(format) file (it has \(formats))")
+                throw ExitCode(1)
+            }
+            let path = catalog.layout.publicDirectory + "/" + distribution.path
+            if global.json { return try Output.json(["path": path, "sha256": distribution.sha256]) }
+            Output.line(path)
+        }
+    }
+
+    static func find(_ catalog: Catalog, _ id: String, _ version: Int?) async throws -> VersionRecord {
+        let versions = try await catalog.store.versions(dataset: id)
+        guard !versions.isEmpty else {
+            let known = try await catalog.store.datasets()
+            Output.error("no dataset '\(id)' in the catalog" + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"))
+            throw ExitCode(1)
+        }
+        if let version {
+            guard let record = versions.first(where: { $0.number == version }) else {
+                Output.error("dataset '\(id)' has no version \(version) (versions 1…\(versions.count))")
+                throw ExitCode(1)
+            }
+            return record
+        }
+        return versions[versions.count - 1]
+    }
+}

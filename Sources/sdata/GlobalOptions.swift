@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SDataCore
+import SDataPluginAPI
+import SDataSpec
+import SDataCatalog
+import SDataBuiltins
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The catalog root.", valueName: "dir"))
+    var catalog: String?
+
+    @Option(name: .long, help: ArgumentHelp("A secrets file of NAME=value lines, mode 0600 (default: ./secrets.env).",
+                                            valueName: "file"))
+    var secrets: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("Log level: debug, info, warning, error.", valueName: "level"))
+    var logLevel: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var catalogRoot: String { catalog ?? environment["SDATA_CATALOG"] ?? "catalog" }
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of debug, info, warning, error")
+        }
+    }
+
+    /// Sets up logging once, at the edge: logfmt lines on standard error, secrets scrubbed.
+    func bootstrapLogging(redactor: SecretRedactor) {
+        let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (Terminal.isInteractive ? .warning : .info)
+        LoggingSystem.bootstrap { label in
+            var handler = LogfmtHandler(label: label, redactor: redactor)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    /// Variables and secrets for spec interpolation.
+    func variables(redactor: SecretRedactor) throws -> EnvironmentVariables {
+        let path = secrets ?? environment["SDATA_SECRETS_FILE"] ?? "secrets.env"
+        let fileSecrets: [String: String]
+        do {
+            fileSecrets = try EnvironmentVariables.readSecretsFile(path)
+        } catch {
+            Output.error(error.description)
+            throw ExitCode(1)
+        }
+        return EnvironmentVariables(environment: environment, secrets: fileSecrets, redactor: redactor)
+    }
+
+    func loader(redactor: SecretRedactor) throws -> SpecLoader {
+        SpecLoader(registry: Builtins.registry, variables: try variables(redactor: redactor))
+    }
+
+    func openCatalog() throws -> Catalog {
+        do {
+            return try Catalog.open(root: catalogRoot)
+        } catch {
+            Output.error("cannot open the catalog at '\(catalogRoot)': \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The specs named on the command line, or every `pipelines/*.yaml`.
+enum SpecFiles {
+    static func resolve(_ given: [String], all: Bool = true) throws -> [String] {
+        if !given.isEmpty { return given }
+        guard all else { return [] }
+        let directory = "pipelines"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            Output.error("no spec given and there is no 'pipelines' folder here")
+            throw ExitCode(1)
+        }
+        let files = entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { "\(directory)/\($0)" }
+        if files.isEmpty {
+            Output.error("no spec given and 'pipelines' holds no .yaml file")
+            throw ExitCode(1)
+        }
+        return files
+    }
+}

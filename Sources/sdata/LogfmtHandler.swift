@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import SDataCore
+
+/// logfmt lines on standard error (`time=… level=info msg="run started" pipeline=x`), with every known secret
+/// scrubbed from the line.
+struct LogfmtHandler: LogHandler {
+    let label: String
+    let redactor: SecretRedactor
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    init(label: String, redactor: SecretRedactor) {
+        self.label = label
+        self.redactor = redactor
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var fields = [("time", ISO8601DateFormatter().string(from: Date())), ("level", event.level.rawValue),
+                      ("msg", "\(event.message)")]
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
+        let line = fields.map { key, value in "\(key)=\(LogfmtHandler.quote(value))" }.joined(separator: " ")
+        Terminal.clearProgress()
+        FileHandle.standardError.write(Data((redactor.redact(line) + "\n").utf8))
+    }
+
+    static func quote(_ value: String) -> String {
+        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
+        guard needsQuotes else { return value }
+        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+}

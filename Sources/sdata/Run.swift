@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SDataCore
+import SDataSpec
+import SDataCatalog
+import SDataRunner
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run pipelines: extract, stage, govern, write and publish.",
+        discussion: """
+            Each run publishes a new immutable version of its dataset, or none when the content equals the latest \
+            version ("unchanged"). A failed run publishes nothing and leaves every published version as it was. \
+            The run is recorded either way (see 'sdata runs').
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("Spec files to run.", valueName: "spec"))
+    var specs: [String] = []
+
+    @Flag(name: .long, help: "Run every pipelines/*.yaml.")
+    var all = false
+
+    @Flag(name: .long, help: "Fetch, govern and write, then report without publishing.")
+    var dryRun = false
+
+    func validate() throws {
+        if all && !specs.isEmpty { throw ValidationError("give spec files or --all, not both") }
+        if !all && specs.isEmpty { throw ValidationError("name the specs to run, or use --all") }
+    }
+
+    func run() async throws {
+        let redactor = SecretRedactor()
+        global.bootstrapLogging(redactor: redactor)
+        let loader = try global.loader(redactor: redactor)
+        let files = try SpecFiles.resolve(all ? [] : specs)
+        var loaded: [PipelineSpec] = []
+        var invalid = false
+        for file in files {
+            switch loader.load(file: file) {
+            case .success(let spec): loaded.append(spec)
+            case .failure(let error):
+                for diagnostic in error.diagnostics {
+                    FileHandle.standardError.write(Data((redactor.redact(diagnostic.description) + "\n").utf8))
+                }
+                invalid = invalid || error.diagnostics.contains { $0.severity == .error }
+            }
+        }
+        if invalid {
+            Output.error("not running: fix the spec errors above ('sdata validate' checks specs)")
+            throw ExitCode(1)
+        }
+        let catalog = try global.openCatalog()
+        for note in try await catalog.recover() { Output.line("recovered: \(note)") }
+        let runner = PipelineRunner(catalog: catalog, redactor: redactor, logger: Logger(label: "sdata.run"),
+                                    progress: RunProgress { pipeline, phase, rows in
+                                        Terminal.progress("\(pipeline): \(phase.rawValue) \(rows) rows")
+                                    },
+                                    options: .init(dryRun: dryRun))
+        var summaries: [RunSummary] = []
+        for spec in loaded {
+            let summary = await runner.run(spec)
+            Terminal.clearProgress()
+            summaries.append(summary)
+            if !global.json { Output.line(Run.describe(summary)) }
+        }
+        let failed = summaries.filter { $0.run.status == .failed }.count
+        if global.json {
+            try Output.json(summaries)
+        } else {
+            let publicDirectory = URL(fileURLWithPath: catalog.layout.publicDirectory).standardizedFileURL.path
+            Output.line("")
+            Output.line("\(summaries.count - failed) of \(summaries.count) pipeline\(summaries.count == 1 ? "" : "s") succeeded")
+            if !dryRun {
+                Output.line("catalog: \(publicDirectory)")
+                Output.line("index:   \(publicDirectory)/index.html")
+            }
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    static func describe(_ summary: RunSummary) -> String {
+        let run = summary.run
+        let counts = "\(run.rowsIn) rows in, \(run.rowsOut) out, \(run.rowsSuppressed) suppressed"
+        var text: String
+        switch run.status {
+        case .published: text = "✓ \(run.pipeline): published version \(run.version ?? 0) (\(counts))"
+        case .unchanged: text = "✓ \(run.pipeline): unchanged, latest is version \(run.version ?? 0) (\(counts))"
+        case .dryRun:
+            let files = summary.distributions.map { "\($0.format) \(Output.size($0.bytes))" }.joined(separator: ", ")
+            text = "✓ \(run.pipeline): dry run, nothing published (\(counts); would write \(files))"
+        case .failed: text = "✗ \(run.pipeline): failed: \(run.error ?? "unknown error")"
+        case .running: text = "… \(run.pipeline): still running"
+        }
+        if let path = summary.versionPath { text += "\n    \(path)" }
+        for note in summary.notes { text += "\n    note: \(note)" }
+        return text
+    }
+}
