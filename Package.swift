@@ -109,9 +109,11 @@ let package = Package(
             name: "SDataTests",
             dependencies: [
                 "SDataCore", "SDataPluginAPI", "SDataSpec", "SDataGovernance", "SDataCatalog",
-                "SDataRunner", "SDataBuiltins", "FileSource",
+                "SDataRunner", "SDataBuiltins", "FileSource", "sdata",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
     ]

@@ -35,11 +35,14 @@ public struct SpecLoader: Sendable {
         var yaml = YAMLLoader(file: file, variables: variables)
         let root = yaml.load(text)
         var diagnostics = yaml.diagnostics
-        guard let root else { return .failure(DiagnosticsError(diagnostics.sorted)) }
+        guard let root else { return .failure(DiagnosticsError(diagnostics.sorted.map { variables.scrub($0) })) }
         var decoder = SpecDecoder(file: file, registry: registry, diagnostics: diagnostics)
         let spec = decoder.decode(root, hash: Hex.string(SHA256.hash(data: Array(text.utf8))))
         diagnostics = decoder.diagnostics
-        if diagnostics.hasErrors || spec == nil { return .failure(DiagnosticsError(diagnostics.sorted)) }
+        if diagnostics.hasErrors || spec == nil {
+            // Messages are written not to quote values, but a value may come from a secret: scrub them all.
+            return .failure(DiagnosticsError(diagnostics.sorted.map { variables.scrub($0) }))
+        }
         return .success(spec!)
     }
 }
@@ -103,7 +106,7 @@ struct SpecDecoder {
             diagnostics.error("unknown time zone '\(timezone)' (use an IANA name such as Asia/Seoul)",
                               at: root["timezone"]?.location)
         }
-        if timezone != nil, schedule == nil {
+        if timezone != nil, root["schedule"] == nil {
             diagnostics.error("'timezone' is set but there is no 'schedule'", at: root["timezone"]?.location)
         }
         let source = decodeSource(root["source"], parent: root)
@@ -127,5 +130,13 @@ struct SpecDecoder {
         guard let first = text.unicodeScalars.first, (97...122).contains(first.value) || (48...57).contains(first.value),
               text.count <= 100 else { return false }
         return text.unicodeScalars.allSatisfy { (97...122).contains($0.value) || (48...57).contains($0.value) || $0 == "-" }
+    }
+}
+
+extension VariableSource {
+    func scrub(_ diagnostic: Diagnostic) -> Diagnostic {
+        var scrubbed = diagnostic
+        scrubbed.message = redact(diagnostic.message)
+        return scrubbed
     }
 }

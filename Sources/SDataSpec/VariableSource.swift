@@ -9,6 +9,8 @@ public import SDataCore
 public protocol VariableSource: Sendable {
     func variable(named name: String) -> String?
     func secret(named name: String) -> String?
+    /// Scrubs the secrets handed out so far from a message.
+    func redact(_ text: String) -> String
 }
 
 /// The process environment plus an optional secrets file.
@@ -28,6 +30,8 @@ public struct EnvironmentVariables: VariableSource {
     }
 
     public func variable(named name: String) -> String? { environment[name] }
+
+    public func redact(_ text: String) -> String { redactor.redact(text) }
 
     public func secret(named name: String) -> String? {
         guard let value = environment["SDATA_SECRET_\(name)"] ?? secrets[name] else { return nil }

@@ -43,6 +43,8 @@ enum DataPackage {
                 "bytes": distribution.bytes,
                 "hash": "sha256:" + distribution.sha256,
             ]
+            // The CSV is the tabular resource, checked against the schema; other formats are the same rows in another
+            // encoding, described with size and checksum (Frictionless' JSON table reader cannot verify checksums).
             if distribution.format == "csv" {
                 resource["profile"] = "tabular-data-resource"
                 resource["schema"] = table
@@ -61,7 +63,7 @@ enum DataPackage {
             return resource
         }
         var package: [String: Any] = [
-            "profile": distributions.contains { $0.format == "csv" } ? "tabular-data-package" : "data-package",
+            "profile": distributions.allSatisfy { $0.format == "csv" } ? "tabular-data-package" : "data-package",
             "name": request.dataset,
             "title": request.title,
             "version": "\(version).0.0",

@@ -8,6 +8,8 @@ public final class JSONStreamReader {
     private let reader: ByteReader
     private let path: [String]
     private var depth = 0
+    /// Objects entered on the way down the record path, closed again by `finishDocument`.
+    private var openObjects = 0
     private var line = 1
     private enum State { case start, inArray, single(JSONValue?), done }
     private var state = State.start
@@ -90,9 +92,17 @@ public final class JSONStreamReader {
             }
             return true
         }
-        guard try reader.next() == UInt8(ascii: "{") else {
-            throw error("expected an object holding '\(key)' on the record path")
+        if try reader.peek() != UInt8(ascii: "{") {
+            // data.go.kr sends `"items": ""` (or null) instead of an empty object when there are no records.
+            let value = try parseValue()
+            guard value == .null || value == .string("") else {
+                throw error("expected an object holding '\(key)' on the record path, found \(value.kind)")
+            }
+            state = .single(nil)
+            return true
         }
+        _ = try reader.next()
+        openObjects += 1
         try skipSpace()
         if try reader.peek() == UInt8(ascii: "}") { throw error("key '\(key)' of the record path is missing") }
         while true {
@@ -113,7 +123,7 @@ public final class JSONStreamReader {
 
     /// After the records, the rest of the document must still be well-formed: a truncated file is an error.
     private func finishDocument() throws(SourceError) {
-        var open = path.count
+        var open = openObjects
         while open > 0 {
             try skipSpace()
             switch try reader.next() {

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+/// The `sdata` executable as users run it: output format and exit codes.
+@Suite(.serialized)
+struct CLITests {
+    @Test func misspeltKeyGivesLocatedErrorAndExitOne() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TestSupport.write("id: x\nsource:\n  plugin: file\n  wiht: { path: a.csv }\n", to: directory + "/pipelines/x.yaml")
+        let result = try TestSupport.execute(TestSupport.sdataBinary, ["validate"], in: directory)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("pipelines/x.yaml:4:3: error: unknown key 'wiht' in 'source' (did you mean 'with'?)"))
+        let run = try TestSupport.execute(TestSupport.sdataBinary, ["run", "--all"], in: directory)
+        #expect(run.status == 1)
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["run"]).status == 2)
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["frobnicate"]).status == 2)
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["run", "a.yaml", "--all"]).status == 2)
+    }
+
+    @Test func initScaffoldsAProjectThatRuns() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["init", directory]).status == 0)
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["validate"], in: directory).status == 0)
+        let run = try TestSupport.execute(TestSupport.sdataBinary, ["run", "--all", "--json"], in: directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        let summaries = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]]
+        let runRecord = summaries?.first?["run"] as? [String: Any]
+        #expect(runRecord?["status"] as? String == "published")
+        let list = try TestSupport.execute(TestSupport.sdataBinary, ["catalog", "list"], in: directory)
+        #expect(list.stdout.contains("example-districts  v1  3 rows"))
+        let path = try TestSupport.execute(TestSupport.sdataBinary,
+                                           ["catalog", "path", "example-districts", "--format", "csv"], in: directory)
+        #expect(path.stdout.hasSuffix("datasets/example-districts/1/example-districts.csv\n"))
+        let runs = try TestSupport.execute(TestSupport.sdataBinary, ["runs", "--json"], in: directory)
+        #expect(runs.stdout.contains("\"status\" : \"published\""))
+        let missing = try TestSupport.execute(TestSupport.sdataBinary, ["catalog", "show", "nope"], in: directory)
+        #expect(missing.status == 1)
+    }
+
+    @Test func pluginsAreDocumented() throws {
+        let list = try TestSupport.execute(TestSupport.sdataBinary, ["plugins"])
+        #expect(list.stdout.contains("file"))
+        let file = try TestSupport.execute(TestSupport.sdataBinary, ["plugins", "file"])
+        #expect(file.stdout.contains("| `record_path` |"))
+    }
+}

@@ -1,0 +1,76 @@
+import Testing
+import SDataGovernance
+
+struct DetectorTests {
+    static func redact(_ text: String) -> String {
+        var result = text
+        for name in ["phone", "rrn"] { result = BuiltinDetectors.named(name)!.redact(result).0 }
+        return result
+    }
+
+    /// The tracing-publish workload's edge cases (WORKLOAD.md §4): no word boundaries, phones before RRNs.
+    @Test(arguments: [
+        ("0101234567890", "[PHONE]90"),
+        ("9010-1234-5678", "9[PHONE]"),
+        ("12345678-1234567", "12[RRN]"),
+        ("900101-12345678", "[RRN]8"),
+        ("900101-01012345678", "900101-[PHONE]"),
+        ("010-1234-5678-900101-1234567", "[PHONE]-[RRN]"),
+        ("010--1234-5678", "010--1234-5678"),
+        ("９００１０１-１２３４５６７", "９００１０１-１２３４５６７"),
+        ("０10-12３4-5678", "[PHONE]"),
+        ("010-1234－5678", "[PHONE]"),
+        ("０１０－１２３４－５６７８", "[PHONE]"),
+        ("010 1234 5678", "010 1234 5678"),
+        ("연락처 010-123-4567 (오기)", "연락처 010-123-4567 (오기)"),
+        ("02-123-4567", "02-123-4567"),
+        ("15,000원", "15,000원"),
+    ])
+    func workloadCases(input: String, expected: String) {
+        #expect(Self.redact(input) == expected)
+    }
+
+    @Test func emailsAreFound() {
+        let email = BuiltinDetectors.named("email")!
+        #expect(email.redact("mail kim.ji-su+tag@seoul.go.kr now").0 == "mail [EMAIL] now")
+        #expect(email.redact("user@localhost").0 == "user@localhost")
+        #expect(email.redact("a@b.c").0 == "a@b.c")
+        #expect(email.redact("x@y.co.").0 == "[EMAIL].")
+    }
+
+    /// Property: a mobile number in any mix of widths and separators, planted anywhere in text, is always removed.
+    @Test func plantedPhonesNeverSurvive() {
+        var generator = SplitMix(seed: 20201103)
+        let fullWidth: [Character] = ["０", "１", "２", "３", "４", "５", "６", "７", "８", "９"]
+        let separators = ["", "-", "－"]
+        let contexts = ["", "연락처:", "tel=", "a", "1", " ", "https://x.example/?p="]
+        for _ in 0..<2000 {
+            var digits = "010"
+            for _ in 0..<8 { digits.append(Character(String(generator.next() % 10))) }
+            var phone = ""
+            for (index, character) in digits.enumerated() {
+                if index == 3 || index == 7 { phone += separators[Int(generator.next() % 3)] }
+                let digit = Int(String(character))!
+                phone.append(generator.next() % 2 == 0 ? character : fullWidth[digit])
+            }
+            let text = contexts[Int(generator.next() % UInt64(contexts.count))] + phone
+                + contexts[Int(generator.next() % UInt64(contexts.count))]
+            let redacted = Self.redact(text)
+            #expect(redacted.contains("[PHONE]"), "planted phone survived in a \(text.count)-character text")
+            #expect(!PhoneDetector().found(in: redacted))
+        }
+    }
+}
+
+/// A small deterministic generator for property tests.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
