@@ -33,7 +33,7 @@ public struct FileSource: SourcePlugin {
             source:
               plugin: file
               with:
-                path: samples/seoul-covid19-status.xml
+                path: samples/seoul-covid19-daily.xml
                 record_path: row
             """
     )

@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import SDataCore
 import SDataPluginAPI
 import SDataBuiltins
 
@@ -26,7 +27,7 @@ struct Plugins: AsyncParsableCommand {
         var descriptors = registry.descriptors
         if let name {
             guard let plugin = registry.plugin(named: name) else {
-                Output.error("unknown plugin '\(name)'\(SuggestionText.hint(name, registry.names))")
+                Output.error("unknown plugin '\(name)'\(Suggestion.hint(for: name, in: registry.names))")
                 throw ExitCode(1)
             }
             descriptors = [plugin.descriptor]
@@ -46,6 +47,6 @@ struct Plugins: AsyncParsableCommand {
             Output.line("\nsdata plugins NAME documents a plugin's options.")
             return
         }
-        Output.line(PluginDocs.markdown(descriptors[0]))
+        print(descriptors[0].markdown, terminator: "")
     }
 }

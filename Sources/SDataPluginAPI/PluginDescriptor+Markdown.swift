@@ -1,10 +1,10 @@
 import Foundation
-import SDataCore
-import SDataPluginAPI
 
-/// Markdown documentation generated from a plugin descriptor (`sdata plugins NAME`, `docs/plugins/*.md`).
-enum PluginDocs {
-    static func markdown(_ descriptor: PluginDescriptor) -> String {
+extension PluginDescriptor {
+    /// Markdown documentation generated from the descriptor: what `sdata plugins NAME` prints and what
+    /// `docs/plugins/NAME.md` holds (a test fails when that file is stale).
+    public var markdown: String {
+        let descriptor = self
         var text = "# `\(descriptor.id)`\n\n\(descriptor.summary)\n\n"
         if !descriptor.details.isEmpty { text += descriptor.details + "\n\n" }
         text += "## Options\n\n| option | type | required | default | description |\n| --- | --- | --- | --- | --- |\n"
@@ -16,11 +16,5 @@ enum PluginDocs {
         }
         text += "\n## Example\n\n```yaml\n\(descriptor.example)\n```\n"
         return text
-    }
-}
-
-enum SuggestionText {
-    static func hint(_ word: String, _ candidates: [String]) -> String {
-        Suggestion.hint(for: word, in: candidates)
     }
 }
