@@ -25,6 +25,23 @@ public struct Catalog: Sendable {
 
     public var publisher: Publisher { Publisher(layout: layout, store: store, config: config) }
 
+    /// Held by the process that runs pipelines on this catalog; released on exit, even by `kill -9`.
+    public final class RunLock: Sendable {
+        private let descriptor: Int32
+        init(descriptor: Int32) { self.descriptor = descriptor }
+        public func release() { FileSystem.unlock(descriptor) }
+    }
+
+    /// Takes the catalog's run lock without waiting; throws when another process holds it. Only the holder may call
+    /// ``recover(now:)``, which would otherwise mistake another process's live run for an interrupted one.
+    public func acquireRunLock() throws(CatalogError) -> RunLock {
+        guard let descriptor = try FileSystem.tryLock(layout.draftsDirectory + "/run.lock") else {
+            throw CatalogError("another sdata process is running pipelines on the catalog at '\(layout.root)'; "
+                               + "wait for it to finish")
+        }
+        return RunLock(descriptor: descriptor)
+    }
+
     /// Repairs what an interrupted process left: runs still marked running become failed (nothing of theirs was
     /// committed), drafts are deleted, version folders without a committed version are removed and `latest` is pointed
     /// back at the newest committed version. Call it before starting runs, while no other process runs this catalog.

@@ -19,6 +19,8 @@ public struct PipelineSpec: Sendable {
     public var schema: SchemaSpec?
     public var governance: GovernanceSpec
     public var publish: PublishSpec
+    /// Findings that do not stop the spec from running (shown by `sdata validate` and `sdata run`).
+    public var warnings: [Diagnostic] = []
 
     /// The folder relative paths in the spec start from.
     public var directory: String {

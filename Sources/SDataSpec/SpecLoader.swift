@@ -43,7 +43,9 @@ public struct SpecLoader: Sendable {
             // Messages are written not to quote values, but a value may come from a secret: scrub them all.
             return .failure(DiagnosticsError(diagnostics.sorted.map { variables.scrub($0) }))
         }
-        return .success(spec!)
+        var loaded = spec!
+        loaded.warnings = diagnostics.sorted.filter { $0.severity == .warning }.map { variables.scrub($0) }
+        return .success(loaded)
     }
 }
 

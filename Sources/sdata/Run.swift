@@ -41,7 +41,9 @@ struct Run: AsyncParsableCommand {
         var invalid = false
         for file in files {
             switch loader.load(file: file) {
-            case .success(let spec): loaded.append(spec)
+            case .success(let spec):
+                for warning in spec.warnings { FileHandle.standardError.write(Data((warning.description + "\n").utf8)) }
+                loaded.append(spec)
             case .failure(let error):
                 for diagnostic in error.diagnostics {
                     FileHandle.standardError.write(Data((redactor.redact(diagnostic.description) + "\n").utf8))
@@ -54,6 +56,14 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let catalog = try global.openCatalog()
+        let lock: Catalog.RunLock
+        do {
+            lock = try catalog.acquireRunLock()
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(1)
+        }
+        defer { lock.release() }
         for note in try await catalog.recover() { Output.line("recovered: \(note)") }
         let runner = PipelineRunner(catalog: catalog, redactor: redactor, logger: Logger(label: "sdata.run"),
                                     progress: RunProgress { pipeline, phase, rows in

@@ -31,8 +31,8 @@ struct Validate: AsyncParsableCommand {
         var reports: [Report] = []
         for file in try SpecFiles.resolve(specs) {
             switch loader.load(file: file) {
-            case .success:
-                reports.append(Report(file: file, valid: true, diagnostics: []))
+            case .success(let spec):
+                reports.append(Report(file: file, valid: true, diagnostics: spec.warnings.map(\.description)))
             case .failure(let error):
                 reports.append(Report(file: file, valid: !error.diagnostics.contains { $0.severity == .error },
                                       diagnostics: error.diagnostics.map { redactor.redact($0.description) }))

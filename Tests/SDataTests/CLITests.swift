@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SDataCatalog
 
 /// The `sdata` executable as users run it: output format and exit codes.
 @Suite(.serialized)
@@ -40,6 +41,32 @@ struct CLITests {
         #expect(runs.stdout.contains("\"status\" : \"published\""))
         let missing = try TestSupport.execute(TestSupport.sdataBinary, ["catalog", "show", "nope"], in: directory)
         #expect(missing.status == 1)
+    }
+
+    @Test func aSecondRunnerOnTheSameCatalogIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["init", directory]).status == 0)
+        let catalog = try Catalog.open(root: directory + "/catalog")
+        let lock = try catalog.acquireRunLock()
+        let refused = try TestSupport.execute(TestSupport.sdataBinary, ["run", "--all"], in: directory)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("another sdata process is running pipelines"))
+        lock.release()
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["run", "--all"], in: directory).status == 0)
+    }
+
+    @Test func warningsAreShownForValidSpecs() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TestSupport.write("""
+            id: x
+            source: { plugin: file, with: { path: a.csv } }
+            governance: { classification: sensitive }
+            """, to: directory + "/pipelines/x.yaml")
+        let result = try TestSupport.execute(TestSupport.sdataBinary, ["validate"], in: directory)
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("x.yaml:3:13: warning: a sensitive pipeline without a 'k_anonymity' rule"))
     }
 
     @Test func pluginsAreDocumented() throws {

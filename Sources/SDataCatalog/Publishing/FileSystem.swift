@@ -74,6 +74,17 @@ enum FileSystem {
         return descriptor
     }
 
+    /// Takes an exclusive lock if it is free; `nil` when another process holds it.
+    static func tryLock(_ path: String) throws(CatalogError) -> Int32? {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw CatalogError.io("cannot open lock", path: path) }
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return descriptor }
+        let code = errno
+        close(descriptor)
+        if code == EWOULDBLOCK { return nil }
+        throw CatalogError("cannot lock '\(path)': \(String(cString: strerror(code)))")
+    }
+
     static func unlock(_ descriptor: Int32) {
         flock(descriptor, LOCK_UN)
         close(descriptor)
