@@ -1,8 +1,5 @@
 import SDataCore
 import SDataPluginAPI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The staged raw extract: every record the source produced, in a compact binary form, so that governance can read
 /// the data as many times as its rules need (k-anonymity counts first, filters next) without fetching again.
@@ -11,21 +8,20 @@ import Glibc
 /// and unifies types. Each record is written as a value count followed by tagged values; the reader pads records
 /// written before a field appeared with nulls.
 final class StageWriter {
-    let path: String
-    private let descriptor: Int32
+    private let sink: FileSink
     private var buffer: [UInt8] = []
     private(set) var schema = Schema()
     private(set) var records = 0
     private var typed = Set<Int>()
 
     init(path: String) throws(SourceError) {
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw SourceError("cannot create the stage file '\(path)'") }
-        self.path = path
-        buffer.reserveCapacity(1 << 20)
+        do {
+            sink = try FileSink(path: path, exclusive: false, mode: 0o600)
+        } catch {
+            throw SourceError("cannot stage the extract: \(error.description)")
+        }
+        buffer.reserveCapacity(1 << 16)
     }
-
-    deinit { close(descriptor) }
 
     func append(_ batch: RecordBatch) throws(SourceError) {
         var mapping: [Int] = []
@@ -57,7 +53,7 @@ final class StageWriter {
             }
             records += 1
         }
-        if buffer.count >= 1 << 20 { try flush() }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
     private func encode(_ record: Record) {
@@ -66,22 +62,17 @@ final class StageWriter {
     }
 
     private func flush() throws(SourceError) {
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let reason = errno == ENOSPC ? "the disk is full" : String(cString: strerror(errno))
-                throw SourceError("cannot write the stage file '\(path)': \(reason)")
-            }
-            offset += written
+        do {
+            try sink.write(buffer)
+        } catch {
+            throw SourceError("cannot stage the extract: \(error.description)")
         }
         buffer.removeAll(keepingCapacity: true)
     }
 
     func finish() throws(SourceError) {
         try flush()
-        guard fsync(descriptor) == 0 else { throw SourceError("cannot sync the stage file '\(path)'") }
+        do { try sink.sync() } catch { throw SourceError("cannot stage the extract: \(error.description)") }
     }
 }
 

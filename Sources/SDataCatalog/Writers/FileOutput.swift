@@ -6,62 +6,42 @@ import Darwin
 import Crypto
 import SDataCore
 
-/// A new file written through a large buffer while its SHA-256 and size are computed, flushed to disk with `fsync`
-/// before it counts as written.
+/// A new file written through a ``FileSink`` while its SHA-256 and size are computed; synced before it counts as
+/// written.
 final class FileOutput {
-    let path: String
-    private let descriptor: Int32
-    private var buffer: [UInt8] = []
-    private var hasher = SHA256()
-    private(set) var bytes = 0
-    private let capacity = 1 << 20
+    private let sink: FileSink
+    private let box: HashBox
 
     /// Creates `path`, which must not exist yet.
     init(path: String) throws(CatalogError) {
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw CatalogError.io("cannot create", path: path) }
-        self.path = path
-        buffer.reserveCapacity(capacity)
+        let box = HashBox()
+        do {
+            sink = try FileSink(path: path) { box.sha.update(data: $0) }
+        } catch {
+            throw CatalogError(error.description)
+        }
+        self.box = box
     }
-
-    deinit { if descriptor >= 0 { close(descriptor) } }
 
     @inline(__always)
     func write(_ text: String) throws(CatalogError) {
-        var text = text
-        text.withUTF8 { buffer.append(contentsOf: $0) }
-        if buffer.count >= capacity { try flush() }
+        do { try sink.write(text) } catch { throw CatalogError(error.description) }
     }
 
     func write(bytes: [UInt8]) throws(CatalogError) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= capacity { try flush() }
+        do { try sink.write(bytes) } catch { throw CatalogError(error.description) }
     }
 
-    private func flush() throws(CatalogError) {
-        guard !buffer.isEmpty else { return }
-        hasher.update(data: buffer)
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { pointer in
-                Glibc.write(descriptor, pointer.baseAddress! + offset, pointer.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw CatalogError.io("cannot write", path: path)
-            }
-            offset += written
-        }
-        bytes += buffer.count
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    /// Flushes, syncs and closes; returns the size and SHA-256 of everything written.
+    /// Flushes and syncs; returns the size and SHA-256 of everything written.
     func finish() throws(CatalogError) -> (bytes: Int, sha256: String) {
-        try flush()
-        guard fsync(descriptor) == 0 else { throw CatalogError.io("cannot sync", path: path) }
-        return (bytes, Hex.string(hasher.finalize()))
+        do { try sink.sync() } catch { throw CatalogError(error.description) }
+        return (sink.bytesWritten, Hex.string(box.sha.finalize()))
     }
+}
+
+/// The running digest the sink's observer updates.
+private final class HashBox {
+    var sha = SHA256()
 }
 
 /// A failure of the catalog: I/O, a full disk, an inconsistent store. Messages name paths, never record values.
@@ -71,6 +51,7 @@ public struct CatalogError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     static func io(_ action: String, path: String) -> CatalogError {
+        // Same wording as FileSinkError, for failures outside a sink (rename, link, lock).
         let code = errno
         let reason = code == ENOSPC ? "the disk is full" : String(cString: strerror(code))
         return CatalogError("\(action) '\(path)': \(reason)")

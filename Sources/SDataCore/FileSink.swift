@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file written through a large buffer with plain `write(2)`, synced with `fsync` before it counts as written.
+///
+/// Errors name the path and say when the disk is full; they never include the bytes being written.
+public final class FileSink {
+    public let path: String
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private let capacity: Int
+    /// Called with each buffer just before it is written (checksums).
+    private let observer: (([UInt8]) -> Void)?
+    public private(set) var bytesWritten = 0
+
+    /// Creates `path`. With `exclusive`, the file must not exist yet; otherwise an existing file is truncated.
+    public init(path: String, exclusive: Bool = true, mode: Int32 = 0o644, capacity: Int = 1 << 20,
+                observer: (([UInt8]) -> Void)? = nil) throws(FileSinkError) {
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
+        descriptor = open(path, flags, mode_t(mode))
+        guard descriptor >= 0 else { throw FileSinkError("cannot create", path: path) }
+        self.path = path
+        self.capacity = capacity
+        self.observer = observer
+        buffer.reserveCapacity(capacity)
+    }
+
+    deinit { close(descriptor) }
+
+    @inline(__always)
+    public func write(_ bytes: some Collection<UInt8>) throws(FileSinkError) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= capacity { try flush() }
+    }
+
+    public func write(_ text: String) throws(FileSinkError) {
+        var text = text
+        text.withUTF8 { buffer.append(contentsOf: $0) }
+        if buffer.count >= capacity { try flush() }
+    }
+
+    /// Hands the buffer to the kernel.
+    public func flush() throws(FileSinkError) {
+        guard !buffer.isEmpty else { return }
+        observer?(buffer)
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { pointer in
+                #if canImport(Glibc)
+                Glibc.write(descriptor, pointer.baseAddress! + offset, pointer.count - offset)
+                #else
+                Darwin.write(descriptor, pointer.baseAddress! + offset, pointer.count - offset)
+                #endif
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw FileSinkError("cannot write", path: path)
+            }
+            offset += written
+        }
+        bytesWritten += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes and syncs the file to disk.
+    public func sync() throws(FileSinkError) {
+        try flush()
+        guard fsync(descriptor) == 0 else { throw FileSinkError("cannot sync", path: path) }
+    }
+}
+
+/// Why a file could not be written: the action, the path and the system's reason.
+public struct FileSinkError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    init(_ action: String, path: String) {
+        let code = errno
+        let reason = code == ENOSPC ? "the disk is full" : String(cString: strerror(code))
+        description = "\(action) '\(path)': \(reason)"
+    }
+}
