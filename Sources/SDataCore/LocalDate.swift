@@ -1,16 +1,32 @@
 /// A calendar date without a time zone (`2021-09-14`).
 public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var year: Int
-    public var month: Int
-    public var day: Int
+    // Stored compactly (4 bytes) so that a `Value` stays small: records hold many of them.
+    private var storedYear: Int16
+    private var storedMonth: UInt8
+    private var storedDay: UInt8
+
+    public var year: Int {
+        get { Int(storedYear) }
+        set { storedYear = Int16(newValue) }
+    }
+
+    public var month: Int {
+        get { Int(storedMonth) }
+        set { storedMonth = UInt8(newValue) }
+    }
+
+    public var day: Int {
+        get { Int(storedDay) }
+        set { storedDay = UInt8(newValue) }
+    }
 
     /// Creates a date, or returns `nil` when the day does not exist in the proleptic Gregorian calendar.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
               (1...LocalDate.daysIn(month: month, year: year)).contains(day) else { return nil }
-        self.year = year
-        self.month = month
-        self.day = day
+        storedYear = Int16(year)
+        storedMonth = UInt8(month)
+        storedDay = UInt8(day)
     }
 
     public static func daysIn(month: Int, year: Int) -> Int {
@@ -26,7 +42,20 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     public var description: String {
-        "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(10)
+        appendDigits(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `YYYY-MM-DD`.
+    func appendDigits(to bytes: inout [UInt8]) {
+        appendTwoDigits(year / 100, to: &bytes)
+        appendTwoDigits(year % 100, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendTwoDigits(month, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendTwoDigits(day, to: &bytes)
     }
 
     public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool {

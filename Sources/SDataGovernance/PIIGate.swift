@@ -13,8 +13,10 @@ final class PIIScanner {
     private(set) var findings: [String: Int] = [:]
 
     func scan(_ text: String, field: String) {
-        guard text.unicodeScalars.contains(where: { isDigit($0) || $0 == "@" }) else { return }
-        for detector in detectors where detector.found(in: text) {
+        // Every built-in detector needs a digit or an `@`: most text is ruled out without decoding it.
+        guard text.utf8.contains(where: { (48...57).contains($0) || $0 == 64 || $0 >= 0xEF }) else { return }
+        let scalars = Array(text.unicodeScalars)
+        for detector in detectors where detector.found(in: scalars) {
             findings["\(field):\(detector.name)", default: 0] += 1
         }
     }

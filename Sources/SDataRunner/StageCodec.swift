@@ -31,11 +31,9 @@ enum StageCodec {
     }
 
     private static func readFixed(from reader: ByteReader) throws -> UInt64 {
+        guard let bytes = try reader.read(count: 8) else { throw corrupt }
         var value: UInt64 = 0
-        for shift in stride(from: 0, to: 64, by: 8) {
-            guard let byte = try reader.next() else { throw corrupt }
-            value |= UInt64(byte) << UInt64(shift)
-        }
+        for (index, byte) in bytes.enumerated() { value |= UInt64(byte) << UInt64(index * 8) }
         return value
     }
 
@@ -81,12 +79,7 @@ enum StageCodec {
     }
 
     private static func readBytes(_ count: Int, from reader: ByteReader) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
-        for _ in 0..<count {
-            guard let byte = try reader.next() else { throw corrupt }
-            bytes.append(byte)
-        }
+        guard let bytes = try reader.read(count: count) else { throw corrupt }
         return bytes
     }
 
@@ -103,7 +96,8 @@ enum StageCodec {
         case 0: return .null
         case 1:
             let count = Int(try readVarint(from: reader))
-            return .string(String(decoding: try readBytes(count, from: reader), as: UTF8.self))
+            guard let text = try reader.readString(count: count) else { throw corrupt }
+            return .string(text)
         case 2: return .integer(Int64(bitPattern: try readFixed(from: reader)))
         case 3: return .number(Double(bitPattern: try readFixed(from: reader)))
         case 4:

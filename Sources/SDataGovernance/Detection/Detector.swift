@@ -15,7 +15,10 @@ public protocol Detector: Sendable {
 extension Detector {
     /// True when `text` holds at least one match.
     public func found(in text: String) -> Bool {
-        let scalars = Array(text.unicodeScalars)
+        found(in: Array(text.unicodeScalars))
+    }
+
+    func found(in scalars: [Unicode.Scalar]) -> Bool {
         for start in scalars.indices where match(in: scalars, at: start) != nil { return true }
         return false
     }

@@ -73,8 +73,18 @@ final class KAnonymityStep: DatasetStep {
     }
 }
 
-/// The quasi-identifier values of a record, compared as canonical text.
+/// The quasi-identifier values of a record, compared as canonical text. Each value is prefixed with its length, so
+/// that no two different tuples give the same key (a separator could appear inside a value and merge classes).
 struct ClassKey: Hashable {
-    let values: [String]
-    init(_ record: Record, _ positions: [Int]) { values = positions.map { record[$0].text } }
+    let text: String
+    init(_ record: Record, _ positions: [Int]) {
+        var text = ""
+        for position in positions {
+            let value = record[position].text
+            text += String(value.utf8.count)
+            text += ":"
+            text += value
+        }
+        self.text = text
+    }
 }
