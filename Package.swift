@@ -111,6 +111,7 @@ let package = Package(
                 "SDataCore", "SDataPluginAPI", "SDataSpec", "SDataGovernance", "SDataCatalog",
                 "SDataRunner", "SDataBuiltins", "FileSource", "sdata",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],

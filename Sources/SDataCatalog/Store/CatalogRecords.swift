@@ -123,9 +123,29 @@ public struct VersionRecord: Sendable, Codable, Equatable {
 public struct AuditEntry: Sendable, Codable, Equatable {
     public var sequence: Int
     public var at: Date
+    /// The timestamp exactly as stored and hashed.
+    public var atText: String
     public var kind: String
     public var subject: String
     public var detail: String
     public var previousHash: String
     public var hash: String
+
+    public init(sequence: Int, at: Date, atText: String, kind: String, subject: String, detail: String,
+                previousHash: String, hash: String) {
+        self.sequence = sequence
+        self.at = at
+        self.atText = atText
+        self.kind = kind
+        self.subject = subject
+        self.detail = detail
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sequence, at, kind, subject, detail, hash
+        case atText = "at_text"
+        case previousHash = "previous_hash"
+    }
 }

@@ -226,7 +226,7 @@ public final class SQLiteCatalogStore: CatalogStore {
     public func auditLog() async throws -> [AuditEntry] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY sequence").map { row in
-                AuditEntry(sequence: row["sequence"], at: Timestamp.date(row["at"]), kind: row["kind"],
+                AuditEntry(sequence: row["sequence"], at: Timestamp.date(row["at"]), atText: row["at"], kind: row["kind"],
                            subject: row["subject"], detail: row["detail"], previousHash: row["previous_hash"],
                            hash: row["hash"])
             }
@@ -236,7 +236,7 @@ public final class SQLiteCatalogStore: CatalogStore {
     private static func audit(_ db: Database, kind: String, subject: String, detail: String) throws {
         let previous = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
         let sequence = (previous?["sequence"] as Int? ?? 0) + 1
-        let previousHash = previous?["hash"] as String? ?? String(repeating: "0", count: 64)
+        let previousHash = previous?["hash"] as String? ?? AuditChain.genesis
         let at = Timestamp.string(Date())
         let hash = AuditChain.hash(sequence: sequence, at: at, kind: kind, subject: subject, detail: detail,
                                    previousHash: previousHash)
@@ -248,6 +248,9 @@ public final class SQLiteCatalogStore: CatalogStore {
 
 /// The hash that links each audit entry to the one before it.
 public enum AuditChain {
+    /// The "previous hash" of the first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
     public static func hash(sequence: Int, at: String, kind: String, subject: String, detail: String,
                             previousHash: String) -> String {
         let text = [String(sequence), at, kind, subject, detail, previousHash].joined(separator: "\u{1F}")
