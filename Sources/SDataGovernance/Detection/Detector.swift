@@ -45,7 +45,15 @@ extension Detector {
 
 /// The detectors built into S-Data, by name.
 public enum BuiltinDetectors {
-    public static let all: [any Detector] = [PhoneDetector(), ResidentNumberDetector(), EmailDetector()]
+    public static let all: [any Detector] = [
+        PhoneDetector(), LandlineDetector(), ResidentNumberDetector(), ForeignerNumberDetector(), EmailDetector(),
+        PlateDetector(), IPAddressDetector(),
+    ]
+    /// What the PII gate scans with: every detector, resident numbers also without their dash.
+    public static let gate: [any Detector] = [
+        PhoneDetector(), LandlineDetector(), ResidentNumberDetector(undashed: true), EmailDetector(), PlateDetector(),
+        IPAddressDetector(),
+    ]
     public static var names: [String] { all.map(\.name) }
     public static func named(_ name: String) -> (any Detector)? { all.first { $0.name == name } }
 }

@@ -12,18 +12,25 @@ public struct RedactRule: GovernanceRule {
         public let replacement: String
     }
 
+    public enum Action: String, Sendable, CaseIterable { case redact, dropRow = "drop_row", fail }
+
     public let fields: [String]
     public let detectors: [String]
     public let patterns: [Pattern]
+    public let action: Action
+    public let normalize: Bool
 
-    public init(fields: [String], detectors: [String], patterns: [Pattern] = []) {
+    public init(fields: [String], detectors: [String], patterns: [Pattern] = [], action: Action = .redact,
+                normalize: Bool = true) {
         self.fields = fields
         self.detectors = detectors
         self.patterns = patterns
+        self.action = action
+        self.normalize = normalize
     }
 
     public static func decode(_ node: ConfigNode, diagnostics: inout Diagnostics) -> RedactRule? {
-        guard let options = RuleOptions(rule: name, node: node, allowed: ["field", "fields", "detect", "patterns"],
+        guard let options = RuleOptions(rule: name, node: node, allowed: ["field", "fields", "detect", "patterns", "on_match", "normalize"],
                                         diagnostics: &diagnostics) else { return nil }
         let fields = options.fields(diagnostics: &diagnostics)
         var detectors: [String] = []
@@ -58,12 +65,28 @@ public struct RedactRule: GovernanceRule {
                 patterns.append(Pattern(pattern: pattern, replacement: entry["replacement"]?.scalar ?? "[REDACTED]"))
             }
         }
+        var action = Action.redact
+        if let node = options["on_match"] {
+            let names = Action.allCases.map(\.rawValue)
+            if let text = node.scalar, let known = Action(rawValue: text) { action = known } else {
+                diagnostics.error("'on_match' must be one of \(names.joined(separator: ", "))"
+                                  + Suggestion.hint(for: node.scalar ?? "", in: names), at: node.location)
+                valid = false
+            }
+        }
+        var normalize = true
+        if let node = options["normalize"] {
+            if let flag = node.bool { normalize = flag } else {
+                diagnostics.error("'normalize' must be true or false", at: node.location)
+                valid = false
+            }
+        }
         if detectors.isEmpty && patterns.isEmpty {
             diagnostics.error("rule 'redact' needs 'detect' or 'patterns'", at: node.location)
             return nil
         }
         guard valid, let fields else { return nil }
-        return RedactRule(fields: fields, detectors: detectors, patterns: patterns)
+        return RedactRule(fields: fields, detectors: detectors, patterns: patterns, action: action, normalize: normalize)
     }
 
     public var referencedFields: [String] { fields }
@@ -77,8 +100,11 @@ public struct RedactRule: GovernanceRule {
         } catch {
             throw GovernanceError("rule 'redact' has an invalid pattern")
         }
-        return .record(RedactStep(input: input, positions: positions,
-                                  detectors: detectors.compactMap(BuiltinDetectors.named), patterns: compiled))
+        let detectors: [any Detector] = detectors.compactMap { name in
+            name == "rrn" && normalize ? ResidentNumberDetector(undashed: true) : BuiltinDetectors.named(name)
+        }
+        return .record(RedactStep(input: input, positions: positions, detectors: detectors, patterns: compiled,
+                                  action: action, normalize: normalize))
     }
 }
 
@@ -88,8 +114,14 @@ final class RedactStep: RecordStep {
     private let positions: [Int]
     private let detectors: [any Detector]
     private let patterns: [(Regex<AnyRegexOutput>, String)]
+    private let action: RedactRule.Action
+    private let normalize: Bool
+    private var row = 0
 
-    init(input: Schema, positions: [Int], detectors: [any Detector], patterns: [(Regex<AnyRegexOutput>, String)]) {
+    init(input: Schema, positions: [Int], detectors: [any Detector], patterns: [(Regex<AnyRegexOutput>, String)],
+         action: RedactRule.Action, normalize: Bool) {
+        self.action = action
+        self.normalize = normalize
         var schema = input
         for position in positions { schema.setType(.string, at: position) }
         outputSchema = schema
@@ -99,16 +131,28 @@ final class RedactStep: RecordStep {
     }
 
     func apply(_ record: inout Record) throws(GovernanceError) -> Bool {
+        row += 1
         for position in positions where !record[position].isNull {
             let original = record[position].text
-            var text = original
+            let candidate = normalize && TextNormalizer.needsNormalizing(original)
+                ? TextNormalizer.normalize(original) : original
+            var text = candidate
             for detector in detectors { text = detector.redact(text).0 }
             for (regex, replacement) in patterns { text = text.replacing(regex, with: replacement) }
-            if text != original {
+            guard text != candidate else {
+                if record[position].type != .string { record[position] = .string(original) }
+                continue
+            }
+            switch action {
+            case .redact:
                 record[position] = .string(text)
                 stats.valuesChanged += 1
-            } else if record[position].type != .string {
-                record[position] = .string(text)
+            case .dropRow:
+                return false
+            case .fail:
+                let name = outputSchema.fields[position].name
+                throw GovernanceError("rule 'redact' found personal data in field '\(name)' of record \(row) "
+                                      + "(on_match: fail)")
             }
         }
         return true

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import SDataCore
+import SDataGovernance
+import SDataCatalog
+import SDataRunner
+
+/// Personal data disguised the ways people disguise it must still be found (ISSUE: detection that resists evasion).
+struct AdversarialPIITests {
+    /// One phone number, 010-2345-6789, written in adversarial forms.
+    static let disguisedPhones = [
+        "010-2345-6789", "01023456789", "０１０－２３４５－６７８９", "０10-23４5-6789", "010\u{200B}2345\u{200B}6789",
+        "010\u{00AD}2345\u{00AD}6789", "010\u{2010}2345\u{2010}6789", "010\u{2212}2345\u{2212}6789",
+        "010\u{2060}-2345-\u{FEFF}6789", "０１０２３４５６７８９", "010－2345-6789",
+    ]
+    static let contexts = [("", ""), ("연락처:", ""), ("", "로 연락"), ("https://x.example/?tel=", "&a=1"), ("(", ")"),
+                           ("mailto:", " "), ("x", "9")]
+
+    static func redactStep(_ detectors: [String], action: RedactRule.Action = .redact) throws -> GovernancePlan {
+        try GovernancePlan(rules: [RedactRule(fields: ["note"], detectors: detectors, action: action)],
+                           input: Schema([Field(name: "note", type: .string)]), piiGate: .block)
+    }
+
+    @Test func disguisedPhonesAreRedactedInEveryContext() throws {
+        for phone in Self.disguisedPhones {
+            for (before, after) in Self.contexts {
+                let plan = try Self.redactStep(["phone"])
+                let out = try plan.govern(RecordBatch(schema: plan.inputSchema, records: [[.string(before + phone + after)]]))
+                let text = out.records[0][0].text
+                #expect(text.contains("[PHONE]"), "not redacted: \(Array(phone.unicodeScalars).count) scalars")
+                #expect(!text.contains("2345"))
+                #expect(plan.gatePassed)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("주민번호 900101-1234567 확인", "rrn", "주민번호 [RRN] 확인"),
+        ("주민번호9001011234567", "rrn", "주민번호[RRN]"),
+        ("주민번호 ９００１０１－１２３４５６７", "rrn", "주민번호 [RRN]"),
+        ("외국인 900101-5234567", "foreigner", "외국인 [FRN]"),
+        ("사무실 02-123-4567", "landline", "사무실 [PHONE]"),
+        ("지점 031)1234-5678", "landline", "지점 [PHONE]"),
+        ("인터넷전화 070 1234 5678", "landline", "인터넷전화 [PHONE]"),
+        ("차량 12가3456 주차", "car_plate", "차량 [PLATE] 주차"),
+        ("서울123허 4567", "car_plate", "서울[PLATE]"),
+        ("접속 192.168.10.254 기록", "ip_address", "접속 [IP] 기록"),
+        ("메일 kim\u{200B}@seoul.go.kr", "email", "메일 [EMAIL]"),
+    ])
+    func detectorsFindTheirKind(input: String, detector: String, expected: String) throws {
+        let plan = try Self.redactStep([detector])
+        let out = try plan.govern(RecordBatch(schema: plan.inputSchema, records: [[.string(input)]]))
+        #expect(out.records[0][0].text == expected)
+    }
+
+    @Test(arguments: ["15,000원", "체온 36.5도", "010-123-4567", "1577-1234", "2020.11.03", "v1.2.3", "123456-12345"])
+    func ordinaryTextIsLeftAlone(input: String) throws {
+        let plan = try Self.redactStep(["phone", "landline", "rrn", "email", "car_plate", "ip_address"])
+        let out = try plan.govern(RecordBatch(schema: plan.inputSchema, records: [[.string(input)]]))
+        #expect(out.records[0][0].text == input)
+        #expect(plan.gatePassed)
+    }
+
+    @Test func theGateFindsDisguisedNumbersLeftInText() throws {
+        for phone in Self.disguisedPhones {
+            let plan = try GovernancePlan(rules: [], input: Schema([Field(name: "note", type: .string)]), piiGate: .block)
+            _ = try plan.govern(RecordBatch(schema: plan.inputSchema, records: [[.string("연락 " + phone)]]))
+            #expect(!plan.gatePassed, "the gate missed a disguised phone")
+        }
+    }
+
+    @Test func onMatchCanDropTheRowOrFailTheRun() throws {
+        let drop = try Self.redactStep(["phone"], action: .dropRow)
+        let kept = try drop.govern(RecordBatch(schema: drop.inputSchema, records: [[.string("ok")], [.string("010-1234-5678")]]))
+        #expect(kept.records.count == 1)
+        #expect(drop.report.rules[0].stats.rowsDropped == 1)
+        let fail = try Self.redactStep(["phone"], action: .fail)
+        #expect {
+            _ = try fail.govern(RecordBatch(schema: fail.inputSchema, records: [[.string("call ０１０1234５678")]]))
+        } throws: { error in
+            let message = (error as? GovernanceError)?.message ?? ""
+            return message.contains("field 'note' of record 1") && !message.contains("1234")
+        }
+    }
+
+    /// A planted phone in any adversarial form, in a sensitive pipeline's free text, never reaches `public/`.
+    @Test func plantedPhonesNeverReachPublicFiles() async throws {
+        let project = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        var lines = ["id,district,note"]
+        var index = 0
+        for phone in Self.disguisedPhones {
+            for (before, after) in Self.contexts {
+                index += 1
+                let note = (before + phone + after).replacingOccurrences(of: "\"", with: "\"\"")
+                lines.append("\(index),강남구,\"\(note)\"")
+            }
+        }
+        try TestSupport.write(lines.joined(separator: "\n") + "\n", to: project + "/notes.csv")
+        try TestSupport.write("""
+            id: notes
+            source: { plugin: file, with: { path: notes.csv } }
+            governance:
+              classification: sensitive
+              rules:
+                - redact: { field: note, detect: [phone, landline, rrn, email] }
+                - k_anonymity: { quasi_identifiers: [district], k: 2 }
+            """, to: project + "/notes.yaml")
+        let catalog = try Catalog.open(root: project + "/catalog")
+        let summary = await TestSupport.runner(catalog).run(try TestSupport.spec(project + "/notes.yaml"))
+        #expect(summary.run.status == .published, "\(summary.run.error ?? "")")
+        #expect(summary.run.rowsOut == index)
+        let published = TestSupport.allText(under: project + "/catalog/public")
+        let digitsOnly = String(TextNormalizer.normalize(published).unicodeScalars.filter {
+            ("0"..."9").contains($0) || $0 == "\n" || $0 == ","
+        }.map(Character.init))
+        #expect(!digitsOnly.contains("23456789"))
+        #expect(!published.contains("2345"))
+    }
+}
