@@ -24,11 +24,14 @@ public final class GovernancePlan {
     /// Fields holding pseudonyms: keyed hex digests, not personal data, so the PII gate does not scan them (a hex
     /// digest may contain a run of digits that looks like a phone number).
     private let unscanned: Set<String>
+    public let roles: [String: FieldRole]
     private var rowsIn = 0
     private var rowsOut = 0
 
+    /// Binds `rules` to `input`. With `roles`, checks the output's classification first (see ``FieldRole``); in a
+    /// `sensitive` pipeline every output field needs a role.
     public init(rules: [any GovernanceRule], input: Schema, classification: String = "public",
-                piiGate: PIIGateMode = .off) throws(GovernanceError) {
+                piiGate: PIIGateMode = .off, roles: [String: FieldRole] = [:]) throws(GovernanceError) {
         var schema = input
         var stages: [Stage] = []
         for rule in rules {
@@ -42,7 +45,11 @@ public final class GovernancePlan {
         }
         self.rules = rules
         self.stages = stages
-        unscanned = GovernancePlan.pseudonymFields(rules)
+        unscanned = FieldTrace.outputNames(rules) { $0 is PseudonymizeRule }
+        self.roles = roles
+        let problems = RoleCheck.problems(roles: roles, sensitive: classification == "sensitive", rules: rules,
+                                          output: schema)
+        if !problems.isEmpty { throw GovernanceError(problems.joined(separator: "; ")) }
         inputSchema = input
         outputSchema = schema
         self.classification = classification
@@ -121,22 +128,6 @@ public final class GovernancePlan {
         }
     }
 
-    /// The output names of pseudonymized fields, followed through later renames and drops.
-    static func pseudonymFields(_ rules: [any GovernanceRule]) -> Set<String> {
-        var names = Set<String>()
-        for rule in rules {
-            switch rule {
-            case let rule as PseudonymizeRule: names.formUnion(rule.fields)
-            case let rule as RenameRule:
-                for (from, to) in rule.mapping where names.remove(from) != nil { names.insert(to) }
-            case let rule as DropRule: names.subtract(rule.fields)
-            case let rule as SelectRule: names.formIntersection(rule.fields)
-            default: break
-            }
-        }
-        return names
-    }
-
     /// True unless the PII gate blocks and found something.
     public var gatePassed: Bool { gateMode != .block || scanner.total == 0 }
 
@@ -153,7 +144,7 @@ public final class GovernancePlan {
             }
         }
         return GovernanceReport(
-            classification: classification, rowsIn: rowsIn, rowsOut: rowsOut, rowsSuppressed: rowsIn - rowsOut,
+            classification: classification, roles: roles, rowsIn: rowsIn, rowsOut: rowsOut, rowsSuppressed: rowsIn - rowsOut,
             rules: entries,
             piiGate: .init(mode: gateMode, passed: gatePassed, findings: scanner.findings))
     }

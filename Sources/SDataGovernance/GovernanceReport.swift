@@ -16,6 +16,8 @@ public struct GovernanceReport: Sendable, Codable, Equatable {
     }
 
     public var classification: String
+    /// The declared role of each output field.
+    public var roles: [String: FieldRole]
     public var rowsIn: Int
     public var rowsOut: Int
     public var rowsSuppressed: Int
@@ -23,7 +25,7 @@ public struct GovernanceReport: Sendable, Codable, Equatable {
     public var piiGate: Gate
 
     enum CodingKeys: String, CodingKey {
-        case classification, rules
+        case classification, rules, roles
         case rowsIn = "rows_in"
         case rowsOut = "rows_out"
         case rowsSuppressed = "rows_suppressed"

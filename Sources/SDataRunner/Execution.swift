@@ -33,7 +33,7 @@ struct Execution {
         do {
             plan = try GovernancePlan(rules: spec.governance.rules, input: stageSchema,
                                       classification: spec.governance.classification.rawValue,
-                                      piiGate: spec.governance.piiGate)
+                                      piiGate: spec.governance.piiGate, roles: spec.governance.roles)
         } catch {
             throw GovernanceError("\(spec.file): \(error.message)")
         }

@@ -64,6 +64,8 @@ public struct GovernanceSpec: Sendable {
     /// Where each rule was written, in rule order.
     public var ruleLocations: [SourceLocation?]
     public var piiGate: PIIGateMode
+    /// The role of each output field (`governance.roles`); required for every field of a sensitive pipeline.
+    public var roles: [String: FieldRole]
 }
 
 public struct PublishSpec: Sendable {

@@ -109,9 +109,9 @@ extension SpecDecoder {
 
     mutating func decodeGovernance(_ node: ConfigNode?) -> GovernanceSpec? {
         guard let node else {
-            return GovernanceSpec(classification: .public, rules: [], ruleLocations: [], piiGate: .warn)
+            return GovernanceSpec(classification: .public, rules: [], ruleLocations: [], piiGate: .warn, roles: [:])
         }
-        guard checkKeys(node, allowed: ["classification", "rules", "pii_gate"], context: "'governance'") else { return nil }
+        guard checkKeys(node, allowed: ["classification", "rules", "pii_gate", "roles"], context: "'governance'") else { return nil }
         var classification = GovernanceSpec.Classification.public
         if let name = string(node["classification"], key: "classification", at: node) {
             let names = GovernanceSpec.Classification.allCases.map(\.rawValue)
@@ -150,7 +150,29 @@ extension SpecDecoder {
             diagnostics.warning("a sensitive pipeline without a 'k_anonymity' rule publishes rows that may be unique",
                                 at: node.location)
         }
-        return GovernanceSpec(classification: classification, rules: rules, ruleLocations: locations, piiGate: gate)
+        var roles: [String: FieldRole] = [:]
+        if let mapping = node["roles"] {
+            let names = FieldRole.allCases.map(\.rawValue)
+            if let pairs = mapping.mapping {
+                for (key, value) in pairs {
+                    guard let field = key.scalar else { continue }
+                    if let text = value.scalar, let role = FieldRole(rawValue: text) {
+                        roles[field] = role
+                    } else {
+                        diagnostics.error("unknown role '\(value.scalar ?? value.kindName)' for field '\(field)'"
+                                          + Suggestion.hint(for: value.scalar ?? "", in: names)
+                                          + " (roles: \(names.joined(separator: ", ")))", at: value.location)
+                    }
+                }
+            } else {
+                diagnostics.error("'roles' must map output field names to roles", at: mapping.location)
+            }
+        } else if classification == .sensitive {
+            diagnostics.error("a sensitive pipeline must give every output field a role in 'roles' "
+                              + "(identifier, quasi_identifier, sensitive, free_text, geo, time, public)", at: node.location)
+        }
+        return GovernanceSpec(classification: classification, rules: rules, ruleLocations: locations, piiGate: gate,
+                              roles: roles)
     }
 
     mutating func decodePublish(_ node: ConfigNode?, id: String?) -> PublishSpec? {
@@ -219,15 +241,25 @@ extension SpecDecoder {
                            theme: string(node["theme"], key: "theme", at: node), formats: formats, csv: dialect)
     }
 
-    /// With a closed declared schema, binds the rules to it now so that a misspelt field is a located error.
-    mutating func checkRuleReferences(_ governance: GovernanceSpec, against schema: SchemaSpec) {
+    /// With a closed declared schema, binds the rules to it now so that a misspelt field or an unclassified output
+    /// field is a located error.
+    mutating func checkRuleReferences(_ governance: GovernanceSpec, against schema: SchemaSpec, at node: ConfigNode?) {
         var current = Schema(schema.fields.map { Field(name: $0.name, type: $0.type) })
+        var bound = true
         for (rule, location) in zip(governance.rules, governance.ruleLocations) {
             do {
                 if case .record(let step) = try rule.bind(to: current) { current = step.outputSchema }
             } catch {
                 diagnostics.error(error.message, at: location)
+                bound = false
             }
+        }
+        guard bound else { return }
+        do {
+            _ = try GovernancePlan(rules: governance.rules, input: Schema(schema.fields.map { Field(name: $0.name, type: $0.type) }),
+                                   classification: governance.classification.rawValue, roles: governance.roles)
+        } catch {
+            diagnostics.error(error.message, at: node?["roles"]?.location ?? node?.location)
         }
     }
 }

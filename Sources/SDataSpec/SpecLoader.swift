@@ -116,7 +116,7 @@ struct SpecDecoder {
         let governance = decodeGovernance(root["governance"])
         let publish = decodePublish(root["publish"], id: id)
         if let governance, let schema, !schema.allowsAdditional {
-            checkRuleReferences(governance, against: schema)
+            checkRuleReferences(governance, against: schema, at: root["governance"])
         }
         if let schema, let cursor = source?.cursor, !schema.allowsAdditional,
            !schema.fields.contains(where: { $0.name == cursor }) {

@@ -105,6 +105,7 @@ struct AdversarialPIITests {
               rules:
                 - redact: { field: note, detect: [phone, landline, rrn, email] }
                 - k_anonymity: { quasi_identifiers: [district], k: 2 }
+              roles: { id: public, district: quasi_identifier, note: free_text }
             """, to: project + "/notes.yaml")
         let catalog = try Catalog.open(root: project + "/catalog")
         let summary = await TestSupport.runner(catalog).run(try TestSupport.spec(project + "/notes.yaml"))

@@ -62,7 +62,7 @@ struct CLITests {
         try TestSupport.write("""
             id: x
             source: { plugin: file, with: { path: a.csv } }
-            governance: { classification: sensitive }
+            governance: { classification: sensitive, roles: { a: public } }
             """, to: directory + "/pipelines/x.yaml")
         let result = try TestSupport.execute(TestSupport.sdataBinary, ["validate"], in: directory)
         #expect(result.status == 0)

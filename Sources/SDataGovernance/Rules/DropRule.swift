@@ -32,6 +32,8 @@ public struct SelectRule: GovernanceRule {
     public static let summary = "Keeps only the listed fields, in the listed order."
     public let fields: [String]
 
+    public init(fields: [String]) { self.fields = fields }
+
     public static func decode(_ node: ConfigNode, diagnostics: inout Diagnostics) -> SelectRule? {
         guard let fields = node.stringList, !fields.isEmpty else {
             diagnostics.error("rule 'select' takes a list of field names", at: node.location)
@@ -58,6 +60,8 @@ public struct RenameRule: GovernanceRule {
     public static let name = "rename"
     public static let summary = "Renames fields, keeping their position."
     public let mapping: [(from: String, to: String)]
+
+    public init(mapping: [(from: String, to: String)]) { self.mapping = mapping }
 
     public static func decode(_ node: ConfigNode, diagnostics: inout Diagnostics) -> RenameRule? {
         guard let pairs = node.mapping, !pairs.isEmpty,
