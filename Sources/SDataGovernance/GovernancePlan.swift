@@ -31,11 +31,12 @@ public final class GovernancePlan {
     /// Binds `rules` to `input`. With `roles`, checks the output's classification first (see ``FieldRole``); in a
     /// `sensitive` pipeline every output field needs a role.
     public init(rules: [any GovernanceRule], input: Schema, classification: String = "public",
-                piiGate: PIIGateMode = .off, roles: [String: FieldRole] = [:]) throws(GovernanceError) {
+                piiGate: PIIGateMode = .off, roles: [String: FieldRole] = [:],
+                context: BindingContext = BindingContext()) throws(GovernanceError) {
         var schema = input
         var stages: [Stage] = []
         for rule in rules {
-            switch try rule.bind(to: schema) {
+            switch try rule.bind(to: schema, context: context) {
             case .record(let step):
                 stages.append(.record(step))
                 schema = step.outputSchema
@@ -75,7 +76,7 @@ public final class GovernancePlan {
                         continue records
                     }
                     datasetIndex += 1
-                    if !step.keep(record) { continue records }
+                    if try !step.apply(&record) { continue records }
                 }
             }
         }
@@ -110,7 +111,7 @@ public final class GovernancePlan {
                 case .record(let step):
                     if try !step.apply(&record) { step.stats.rowsDropped += 1; continue records }
                 case .dataset(let step):
-                    if !step.keep(record) { continue records }
+                    if try !step.apply(&record) { continue records }
                 }
             }
             if gateMode != .off { scan(record) }

@@ -1,5 +1,17 @@
 public import SDataCore
 
+/// What a rule may know about the run it is bound for.
+public struct BindingContext: Sendable {
+    /// The run's id: `per_release` pseudonym keys are derived from it.
+    public var runId: String
+    public var pipeline: String
+
+    public init(runId: String = "validation", pipeline: String = "") {
+        self.runId = runId
+        self.pipeline = pipeline
+    }
+}
+
 /// A governance rule as declared in a spec: configuration only, checked when the spec loads.
 ///
 /// Implementations must decode strictly (every unknown key is a located diagnostic), never put a record value or a
@@ -17,14 +29,23 @@ public protocol GovernanceRule: Sendable {
 
     /// Binds the rule to the schema it will see.
     func bind(to input: Schema) throws(GovernanceError) -> RuleStep
+
+    /// Binds the rule for a particular run. Rules whose behaviour depends on the run (per-release keys) override it.
+    func bind(to input: Schema, context: BindingContext) throws(GovernanceError) -> RuleStep
+}
+
+extension GovernanceRule {
+    public func bind(to input: Schema, context: BindingContext) throws(GovernanceError) -> RuleStep {
+        try bind(to: input)
+    }
 }
 
 /// A rule bound to its input schema: the two tiers of governance.
 public enum RuleStep {
     /// Rewrites or drops one record at a time, the same way every time it sees the same record.
     case record(any RecordStep)
-    /// Needs the whole dataset: first sees every record (``DatasetStep/observe(_:)``), then filters
-    /// (``DatasetStep/keep(_:)``). It keeps aggregates (counts), never rows.
+    /// Needs the whole dataset: first sees every record (``DatasetStep/observe(_:)``), then filters or rewrites
+    /// (``DatasetStep/apply(_:)``). It keeps aggregates (counts), never rows.
     case dataset(any DatasetStep)
 }
 
@@ -42,7 +63,8 @@ public protocol DatasetStep: AnyObject {
     func observe(_ record: Record)
     /// Called once after the observation pass.
     func finishObserving()
-    func keep(_ record: Record) -> Bool
+    /// Rewrites `record` in place (suppressing a rare value, say); returns false to drop it.
+    func apply(_ record: inout Record) throws(GovernanceError) -> Bool
     /// Rule-specific results for the report (k achieved, classes), counts only.
     var details: [String: Int] { get }
 }

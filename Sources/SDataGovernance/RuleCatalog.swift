@@ -3,8 +3,9 @@ public import SDataCore
 /// The governance rules a spec may use, by key.
 public enum RuleCatalog {
     public static let rules: [any GovernanceRule.Type] = [
-        DropRule.self, RenameRule.self, SelectRule.self, PseudonymizeRule.self, GeneralizeRule.self, RedactRule.self,
-        KAnonymityRule.self,
+        DropRule.self, RenameRule.self, SelectRule.self, PseudonymizeRule.self, MaskRule.self, GeneralizeRule.self,
+        TopBottomCodeRule.self, GeoGridRule.self, RedactRule.self, SuppressRule.self, KAnonymityRule.self,
+        LDiversityRule.self,
     ]
 
     public static var names: [String] { rules.map { $0.name } }

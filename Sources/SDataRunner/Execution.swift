@@ -33,7 +33,8 @@ struct Execution {
         do {
             plan = try GovernancePlan(rules: spec.governance.rules, input: stageSchema,
                                       classification: spec.governance.classification.rawValue,
-                                      piiGate: spec.governance.piiGate, roles: spec.governance.roles)
+                                      piiGate: spec.governance.piiGate, roles: spec.governance.roles,
+                                      context: BindingContext(runId: record.id, pipeline: spec.id))
         } catch {
             throw GovernanceError("\(spec.file): \(error.message)")
         }

@@ -4,7 +4,10 @@ public import SDataCore
 /// - `band: 10` turns a number into the band holding it, written `30-39`;
 /// - `decimals: 3` rounds a number to 3 decimal places (printf rounding of the exact binary value, written with exactly
 ///   3 digits);
-/// - `truncate: hour` truncates a date or datetime to the start of the unit, keeping its UTC offset.
+/// - `truncate: hour` truncates a date or datetime to the start of the unit, keeping its UTC offset;
+/// - `lookup: { 역삼동: 강남구, … }` climbs a hierarchy (dong → gu): each value is replaced by its parent; a value the
+///   table does not know becomes null (`unmapped: null`, the default) or fails the run (`unmapped: fail`), so no
+///   fine-grained value slips through.
 /// Text values are read as the kind of value each variant needs; a value that cannot be read fails the run (the error
 /// names the field and row, not the value).
 public struct GeneralizeRule: GovernanceRule {
@@ -15,6 +18,7 @@ public struct GeneralizeRule: GovernanceRule {
         case band(Int)
         case decimals(Int)
         case truncate(TimeUnit)
+        case lookup([String: String], failUnmapped: Bool)
     }
 
     public let fields: [String]
@@ -26,12 +30,13 @@ public struct GeneralizeRule: GovernanceRule {
     }
 
     public static func decode(_ node: ConfigNode, diagnostics: inout Diagnostics) -> GeneralizeRule? {
-        guard let options = RuleOptions(rule: name, node: node, allowed: ["field", "fields", "band", "decimals", "truncate"],
+        guard let options = RuleOptions(rule: name, node: node, allowed: ["field", "fields", "band", "decimals", "truncate", "lookup", "unmapped"],
                                         diagnostics: &diagnostics) else { return nil }
         let fields = options.fields(diagnostics: &diagnostics)
-        let given = ["band", "decimals", "truncate"].filter { options[$0] != nil }
+        let given = ["band", "decimals", "truncate", "lookup"].filter { options[$0] != nil }
         guard given.count == 1 else {
-            diagnostics.error("rule 'generalize' takes exactly one of 'band', 'decimals' or 'truncate'", at: node.location)
+            diagnostics.error("rule 'generalize' takes exactly one of 'band', 'decimals', 'truncate' or 'lookup'",
+                              at: node.location)
             return nil
         }
         let method: Method
@@ -42,6 +47,25 @@ public struct GeneralizeRule: GovernanceRule {
         case "decimals":
             guard let places = options.integer("decimals", in: 0...12, diagnostics: &diagnostics) else { return nil }
             method = .decimals(places)
+        case "lookup":
+            let table = options["lookup"]!
+            guard let pairs = table.mapping, !pairs.isEmpty,
+                  pairs.allSatisfy({ $0.key.scalar != nil && $0.value.scalar != nil }) else {
+                diagnostics.error("'lookup' of rule 'generalize' must map values to their parents", at: table.location)
+                return nil
+            }
+            var failUnmapped = false
+            if let unmapped = options["unmapped"] {
+                switch unmapped.scalar {
+                case "null": failUnmapped = false
+                case "fail": failUnmapped = true
+                default:
+                    diagnostics.error("'unmapped' must be 'null' or 'fail'", at: unmapped.location)
+                    return nil
+                }
+            }
+            method = .lookup(Dictionary(pairs.map { ($0.key.scalar!, $0.value.scalar!) }, uniquingKeysWith: { $1 }),
+                             failUnmapped: failUnmapped)
         default:
             let unitNode = options["truncate"]!
             guard let text = unitNode.scalar, let unit = TimeUnit(rawValue: text) else {
@@ -79,6 +103,7 @@ final class GeneralizeStep: RecordStep {
             case .band: schema.setType(.string, at: position)
             case .decimals: schema.setType(.number, at: position)
             case .truncate: if schema.fields[position].type != .date { schema.setType(.datetime, at: position) }
+            case .lookup: schema.setType(.string, at: position)
             }
         }
         outputSchema = schema
@@ -103,6 +128,7 @@ final class GeneralizeStep: RecordStep {
         switch method {
         case .band, .decimals: "a number"
         case .truncate: "a date or datetime"
+        case .lookup: "a value of the lookup table (unmapped: fail)"
         }
     }
 
@@ -129,6 +155,9 @@ final class GeneralizeStep: RecordStep {
             if case .string(let text) = value { number = Double(text) } else { number = value.doubleValue }
             guard let number, number.isFinite else { return nil }
             return .decimal(number, scale: places)
+        case .lookup(let table, let failUnmapped):
+            if let parent = table[value.text] { return .string(parent) }
+            return failUnmapped ? nil : .null
         case .truncate(let unit):
             switch value {
             case .datetime(let dateTime): return .datetime(unit.truncate(dateTime))

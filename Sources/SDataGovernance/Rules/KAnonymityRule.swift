@@ -9,14 +9,16 @@ public struct KAnonymityRule: GovernanceRule {
     public static let summary = "Suppresses records whose quasi-identifier combination occurs fewer than k times."
     public let quasiIdentifiers: [String]
     public let k: Int
+    public let action: GateAction
 
-    public init(quasiIdentifiers: [String], k: Int) {
+    public init(quasiIdentifiers: [String], k: Int, action: GateAction = .suppress) {
         self.quasiIdentifiers = quasiIdentifiers
         self.k = k
+        self.action = action
     }
 
     public static func decode(_ node: ConfigNode, diagnostics: inout Diagnostics) -> KAnonymityRule? {
-        guard let options = RuleOptions(rule: name, node: node, allowed: ["quasi_identifiers", "k"],
+        guard let options = RuleOptions(rule: name, node: node, allowed: ["quasi_identifiers", "k", "action"],
                                         diagnostics: &diagnostics) else { return nil }
         let k = options.require("k", diagnostics: &diagnostics) != nil
             ? options.integer("k", in: 2...1_000_000, diagnostics: &diagnostics) : nil
@@ -25,8 +27,10 @@ public struct KAnonymityRule: GovernanceRule {
             diagnostics.error("'quasi_identifiers' must be a non-empty list of field names", at: qiNode.location)
             return nil
         }
-        guard let k else { return nil }
-        return KAnonymityRule(quasiIdentifiers: names, k: k)
+        guard let k, let action = GateAction.decode(options["action"], rule: name, diagnostics: &diagnostics) else {
+            return nil
+        }
+        return KAnonymityRule(quasiIdentifiers: names, k: k, action: action)
     }
 
     public var referencedFields: [String] { quasiIdentifiers }
@@ -34,7 +38,7 @@ public struct KAnonymityRule: GovernanceRule {
     public func bind(to input: Schema) throws(GovernanceError) -> RuleStep {
         var positions: [Int] = []
         for field in quasiIdentifiers { positions.append(try input.require(field, for: Self.name)) }
-        return .dataset(KAnonymityStep(positions: positions, k: k))
+        return .dataset(KAnonymityStep(positions: positions, k: k, failOnViolation: action == .fail))
     }
 }
 
@@ -45,9 +49,12 @@ final class KAnonymityStep: DatasetStep {
     private var counts: [ClassKey: Int] = [:]
     private var smallestKept = Int.max
 
-    init(positions: [Int], k: Int) {
+    private let failOnViolation: Bool
+
+    init(positions: [Int], k: Int, failOnViolation: Bool) {
         self.positions = positions
         self.k = k
+        self.failOnViolation = failOnViolation
     }
 
     func observe(_ record: Record) {
@@ -56,9 +63,13 @@ final class KAnonymityStep: DatasetStep {
 
     func finishObserving() {}
 
-    func keep(_ record: Record) -> Bool {
+    func apply(_ record: inout Record) throws(GovernanceError) -> Bool {
         let size = counts[ClassKey(record, positions), default: 0]
         if size < k {
+            if failOnViolation {
+                throw GovernanceError("k-anonymity gate: a class of the quasi-identifiers has \(size) record(s), "
+                                      + "fewer than k = \(k) (action: fail)")
+            }
             stats.rowsDropped += 1
             return false
         }
@@ -70,6 +81,21 @@ final class KAnonymityStep: DatasetStep {
         var details = ["k": k, "classes": counts.count, "classes_suppressed": counts.values.filter { $0 < k }.count]
         if smallestKept != .max { details["k_achieved"] = smallestKept }
         return details
+    }
+}
+
+/// What a privacy gate does with records that break it.
+public enum GateAction: String, Sendable, CaseIterable {
+    /// Drop the offending records (the default).
+    case suppress
+    /// Stop the run: nothing is published.
+    case fail
+
+    static func decode(_ node: ConfigNode?, rule: String, diagnostics: inout Diagnostics) -> GateAction? {
+        guard let node else { return .suppress }
+        if let text = node.scalar, let action = GateAction(rawValue: text) { return action }
+        diagnostics.error("'action' of rule '\(rule)' must be 'suppress' or 'fail'", at: node.location)
+        return nil
     }
 }
 
