@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite, installing what it needs first: Debian packages and, in .venv, the external checkers
-# the tests call (frictionless). Usage: scripts/test.sh [extra `swift test` arguments]
+# Runs the whole test suite, installing what it needs first: Debian packages and, in virtual environments, the
+# external checkers the tests call (frictionless; pycanon for an independent k-anonymity check). Usage: scripts/test.sh [extra `swift test` arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
@@ -13,5 +13,13 @@ if [ ! -x .venv/bin/frictionless ] || ! .venv/bin/python -c "import ijson" 2>/de
     .venv/bin/pip install --quiet --disable-pip-version-check "frictionless[json]>=5,<6"
 fi
 export FRICTIONLESS="$PWD/.venv/bin/frictionless"
+
+# pycanon (with pandas) checks k-anonymity independently; its own venv keeps its pins away from frictionless'.
+if ! .venv-pycanon/bin/python -c "import pycanon" 2>/dev/null; then
+    echo "test: installing pycanon into .venv-pycanon"
+    python3 -m venv .venv-pycanon
+    .venv-pycanon/bin/pip install --quiet --disable-pip-version-check "pycanon>=1.3,<2"
+fi
+export PYCANON_PYTHON="$PWD/.venv-pycanon/bin/python"
 
 swift test "$@"
