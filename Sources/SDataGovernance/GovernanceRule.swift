@@ -5,10 +5,13 @@ public struct BindingContext: Sendable {
     /// The run's id: `per_release` pseudonym keys are derived from it.
     public var runId: String
     public var pipeline: String
+    /// When the run started: the "now" of time-based rules (`expire`).
+    public var now: DateTime?
 
-    public init(runId: String = "validation", pipeline: String = "") {
+    public init(runId: String = "validation", pipeline: String = "", now: DateTime? = nil) {
         self.runId = runId
         self.pipeline = pipeline
+        self.now = now
     }
 }
 

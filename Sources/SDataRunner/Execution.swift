@@ -34,7 +34,8 @@ struct Execution {
             plan = try GovernancePlan(rules: spec.governance.rules, input: stageSchema,
                                       classification: spec.governance.classification.rawValue,
                                       piiGate: spec.governance.piiGate, roles: spec.governance.roles,
-                                      context: BindingContext(runId: record.id, pipeline: spec.id))
+                                      context: BindingContext(runId: record.id, pipeline: spec.id,
+                                                              now: Execution.utc(record.startedAt)))
         } catch {
             throw GovernanceError("\(spec.file): \(error.message)")
         }
@@ -153,6 +154,15 @@ struct Execution {
             if let current = cursorMaximum, !Execution.isGreater(record[index], than: current) { continue }
             cursorMaximum = record[index]
         }
+    }
+
+    /// A run's start as a UTC datetime, the "now" of time-based rules.
+    static func utc(_ date: Date) -> DateTime? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        guard let day = LocalDate(year: parts.year!, month: parts.month!, day: parts.day!) else { return nil }
+        return DateTime(date: day, hour: parts.hour!, minute: parts.minute!, second: parts.second!, offsetSeconds: 0)
     }
 
     static func isGreater(_ lhs: Value, than rhs: Value) -> Bool {

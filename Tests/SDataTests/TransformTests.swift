@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import SDataCore
-import SDataGovernance
+@testable import SDataGovernance
 
 struct TransformTests {
     static func run(_ rules: [any GovernanceRule], _ schema: Schema, _ rows: [[Value]],
@@ -93,6 +93,24 @@ struct TransformTests {
             _ = try Self.run([LDiversityRule(quasiIdentifiers: ["district"], sensitive: "diagnosis", l: l, action: .fail)],
                              schema, rows)
         }
+    }
+
+    @Test func expiredRecordsAreWithdrawn() throws {
+        let schema = Schema([Field(name: "last_contact", type: .date)])
+        let rows: [[Value]] = ["2020-12-01", "2020-12-16", "2020-12-17", "2020-12-31"].map {
+            [.date(DatePattern.parseISODate($0)!)]
+        }
+        // A date counts from its start: 2020-12-16 + 14 days is past by the morning of the 30th.
+        let now = DatePattern.parseISODateTime("2020-12-30T12:00:00+09:00")
+        let (_, byRun) = try Self.run([ExpireRule(field: "last_contact", seconds: 14 * 86_400)], schema, rows,
+                                      context: BindingContext(now: now))
+        #expect(byRun.map { $0[0].text } == ["2020-12-17", "2020-12-31"])
+        let (plan, byData) = try Self.run([ExpireRule(field: "last_contact", seconds: 14 * 86_400, reference: .data)],
+                                          schema, rows)
+        #expect(byData.map { $0[0].text } == ["2020-12-17", "2020-12-31"])
+        #expect(plan.report.rules[0].stats.rowsDropped == 2)
+        #expect(Period.days(LocalDate(year: 1970, month: 1, day: 1)!) == 0)
+        #expect(Period.days(LocalDate(year: 2000, month: 3, day: 1)!) == 11_017)
     }
 
     @Test func kAnonymityCanFailInsteadOfSuppressing() throws {

@@ -7,8 +7,11 @@
   RESULT/CODE/MESSAGE, one <row> per day, empty values as self-closing elements, S_DT as YYYY.MM.DD.HH).
 - taipei-covid19-districts.json: data.taipei `resourceAquire` JSON (result.limit/offset/count/results[] with _id,
   _importdate{date,timezone_type,timezone} and Chinese column names with string values).
+- confirmed-case-visits.csv: visits by confirmed cases as a city's tracing team records them (with the details the
+  2020 disclosure guidance forbids publishing: sex, age, nationality, workplace, residence down to the dong).
 - tracing-events.csv: made by shared/bench/gen_tracing.py --rows 5000 --seed 7 (not by this script).
 """
+import csv
 import json
 import random
 from datetime import date, timedelta
@@ -76,6 +79,38 @@ def taipei():
         f.write("\n")
 
 
+def visits():
+    dongs = {"역삼동": "강남구", "삼성동": "강남구", "대치동": "강남구", "잠실동": "송파구", "가락동": "송파구",
+             "서교동": "마포구", "합정동": "마포구", "종로1가": "종로구"}
+    places = [("음식점", "한솥도시락 역삼점", "강남구 테헤란로 101"), ("카페", "스타벅스 잠실점", "송파구 올림픽로 240"),
+              ("PC방", "레벨업PC 홍대점", "마포구 와우산로 90"), ("마트", "이마트 성수점", "성동구 뚝섬로 379"),
+              ("헬스장", "짐박스 삼성점", "강남구 봉은사로 524"), ("노래방", "코인노래방 종로점", "종로구 종로 12")]
+    jobs = ["회사원", "자영업", "학생", "공무원", "무직"]
+    nations = ["대한민국", "대한민국", "대한민국", "중국", "베트남"]
+    start = date(2020, 12, 1)
+    rows = []
+    for case in range(1, 41):
+        dong = rng.choice(list(dongs))
+        for _ in range(rng.randint(1, 3)):
+            kind, name, address = rng.choice(places)
+            day = start + timedelta(days=rng.randint(0, 30))
+            hour = rng.randint(8, 21)
+            rows.append({
+                "case_id": f"서울-{9000 + case}", "sex": rng.choice("MF"), "age": rng.randint(18, 85),
+                "nationality": rng.choice(nations), "workplace": rng.choice(jobs), "residence_dong": dong,
+                "place_type": kind, "place_name": name, "place_address": address,
+                "visited_from": f"{day.isoformat()}T{hour:02d}:{rng.choice([0, 15, 30, 45]):02d}:00+09:00",
+                "visited_to": f"{day.isoformat()}T{hour + 1:02d}:{rng.choice([0, 15, 30, 45]):02d}:00+09:00",
+                "last_contact": day.isoformat(), "disinfected": rng.choice(["Y", "Y", "N"]),
+            })
+    rows.sort(key=lambda row: row["visited_from"])
+    with open("pipelines/samples/confirmed-case-visits.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 if __name__ == "__main__":
     seoul()
     taipei()
+    visits()
