@@ -50,6 +50,8 @@ struct Execution {
         record.rowsOut = report.rowsOut
         record.rowsSuppressed = report.rowsIn - report.rowsOut
         var notes: [String] = []
+        try await catalog.store.appendAudit(kind: plan.gatePassed ? "gates.passed" : "gates.failed", subject: spec.id,
+                                            detail: "run \(record.id): " + Execution.gateSummary(report))
         if !report.piiGate.findings.isEmpty {
             let fields = report.piiGate.findings.map { "\($0.key) (\($0.value))" }.sorted().joined(separator: ", ")
             guard plan.gatePassed else {
@@ -154,6 +156,19 @@ struct Execution {
             if let current = cursorMaximum, !Execution.isGreater(record[index], than: current) { continue }
             cursorMaximum = record[index]
         }
+    }
+
+    /// The gates' results in one line of counts, for the audit log.
+    static func gateSummary(_ report: GovernanceReport) -> String {
+        var parts = ["rows_in=\(report.rowsIn)", "rows_out=\(report.rowsOut)"]
+        for rule in report.rules {
+            guard let details = rule.details else { continue }
+            let values = details.keys.sorted().map { "\($0)=\(details[$0]!)" }.joined(separator: ",")
+            parts.append("\(rule.rule)[\(values)]")
+        }
+        let findings = report.piiGate.findings.values.reduce(0, +)
+        parts.append("pii_gate=\(report.piiGate.mode.rawValue):\(report.piiGate.passed ? "passed" : "blocked"):\(findings)")
+        return parts.joined(separator: " ")
     }
 
     /// A run's start as a UTC datetime, the "now" of time-based rules.
