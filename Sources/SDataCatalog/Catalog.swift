@@ -53,6 +53,9 @@ public struct Catalog: Sendable {
             run.finishedAt = now
             run.error = "interrupted: the process ended before the run finished; nothing from it was published"
             try await store.finishRun(run)
+            if try await store.rawKey(runId: run.id) != nil {
+                try await store.destroyRawKey(runId: run.id, reason: "interrupted run")
+            }
             FileSystem.removeTree(layout.rawRunDirectory(run.id))
             repaired.append("run \(run.id) of \(run.pipeline) marked failed (interrupted)")
         }
@@ -62,11 +65,15 @@ public struct Catalog: Sendable {
         }
         for dataset in FileSystem.contents(ofDirectory: layout.publicDirectory + "/datasets") {
             let directory = layout.datasetDirectory(dataset)
-            let committed = Set(try await store.versions(dataset: dataset).map(\.number))
+            let versions = try await store.versions(dataset: dataset)
+            let committed = Set(versions.filter { $0.withdrawnAt == nil }.map(\.number))
+            let known = Set(versions.map(\.number))
             for entry in FileSystem.contents(ofDirectory: directory) {
                 guard let number = Int(entry), !committed.contains(number) else { continue }
                 FileSystem.removeTree(directory + "/" + entry)
-                repaired.append("uncommitted version folder \(dataset)/\(entry) removed")
+                repaired.append(known.contains(number)
+                    ? "files of withdrawn version \(dataset)/\(entry) removed"
+                    : "uncommitted version folder \(dataset)/\(entry) removed")
             }
             if let newest = committed.max() {
                 if FileSystem.readLink(directory + "/latest") != "\(newest)" {
@@ -88,7 +95,8 @@ public struct Catalog: Sendable {
             guard !versions.isEmpty else { continue }
             let page = SiteRenderer.datasetPage(dataset: dataset, versions: versions, config: config)
             try FileSystem.replace(layout.datasetDirectory(dataset) + "/index.html", with: Data(page.utf8))
-            summaries.append(.init(dataset: dataset, latest: versions[versions.count - 1], versionCount: versions.count))
+            let latest = versions.last { $0.withdrawnAt == nil } ?? versions[versions.count - 1]
+            summaries.append(.init(dataset: dataset, latest: latest, versionCount: versions.count))
         }
         let index = SiteRenderer.indexPage(datasets: summaries, config: config)
         try FileSystem.replace(layout.publicDirectory + "/index.html", with: Data(index.utf8))

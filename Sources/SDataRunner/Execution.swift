@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import SDataCore
@@ -15,6 +16,8 @@ struct Execution {
     private var stagePath: String?
     private var draft: VersionDraft?
     private var cursorMaximum: Value?
+    /// The run's raw-extract key, kept in the store; destroying it destroys the stage.
+    private let stageKey = SymmetricKey(size: .bits256)
 
     init(spec: PipelineSpec, runner: PipelineRunner, record: RunRecord, logger: Logger) {
         self.spec = spec
@@ -39,7 +42,7 @@ struct Execution {
         } catch {
             throw GovernanceError("\(spec.file): \(error.message)")
         }
-        let stage = StageReader(path: stagePath!, schema: stageSchema, batchSize: batchSize)
+        let stage = StageReader(path: stagePath!, schema: stageSchema, batchSize: batchSize, key: stageKey)
         runner.progress.update(spec.id, .governing, 0)
         for pass in 0..<plan.observationPasses {
             for try await batch in stage { try plan.observe(batch, pass: pass) }
@@ -68,7 +71,7 @@ struct Execution {
             let distributions = draft.distributions
             runner.catalog.publisher.discard(draft)
             self.draft = nil
-            removeStage()
+            await destroyStage(reason: "dry run")
             record.status = .dryRun
             return RunSummary(run: record, distributions: distributions, notes: notes)
         }
@@ -100,7 +103,10 @@ struct Execution {
             try await catalog.store.setBookmark(maximum.text, pipeline: spec.id)
             logger.debug("bookmark saved", metadata: ["cursor": "\(cursor)"])
         }
-        if spec.governance.classification == .sensitive { removeStage() }
+        if spec.governance.retention.rawSeconds == 0
+            || (spec.governance.classification == .sensitive && spec.governance.retention.rawSeconds == nil) {
+            await destroyStage(reason: "raw retention 0: destroyed when the run ended")
+        }
         return RunSummary(run: record, versionPath: catalog.versionPath(dataset: version.dataset, version: version.number),
                           distributions: version.distributions, notes: notes)
     }
@@ -117,7 +123,8 @@ struct Execution {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         stagePath = directory + "/extract.stage"
-        let stage = try StageWriter(path: stagePath!)
+        try await catalog.store.storeRawKey(stageKey.withUnsafeBytes { Array($0) }, runId: record.id, pipeline: spec.id)
+        let stage = try StageWriter(path: stagePath!, key: stageKey)
         let source = try spec.source.plugin.init(options: spec.source.options)
         let bookmark = try await catalog.store.bookmark(pipeline: spec.id)
         let redactor = runner.redactor
@@ -209,13 +216,22 @@ struct Execution {
     }
 
     /// Deletes whatever the run left behind after a failure.
-    mutating func cleanUp() {
+    mutating func cleanUp() async {
         if let draft { catalog.publisher.discard(draft) }
         draft = nil
-        removeStage()
+        await destroyStage(reason: "run failed")
     }
 
-    private mutating func removeStage() {
+    /// Crypto-shreds the stage: the key first (committed), then the file. A crash in between leaves ciphertext
+    /// nobody can read, which the next retention pass deletes.
+    private mutating func destroyStage(reason: String) async {
+        if (try? await catalog.store.rawKey(runId: record.id)) != nil {
+            do {
+                try await catalog.store.destroyRawKey(runId: record.id, reason: reason)
+            } catch {
+                logger.error("cannot destroy the raw extract's key", metadata: ["reason": "\(error)"])
+            }
+        }
         try? FileManager.default.removeItem(atPath: catalog.layout.rawRunDirectory(record.id))
         stagePath = nil
     }

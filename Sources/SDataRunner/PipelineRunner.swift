@@ -59,7 +59,7 @@ public struct PipelineRunner: Sendable {
         do {
             summary = try await execution.perform()
         } catch {
-            execution.cleanUp()
+            await execution.cleanUp()
             record = execution.record
             record.status = .failed
             record.error = redactor.redact(PipelineRunner.describe(error))

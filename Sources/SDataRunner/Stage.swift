@@ -1,25 +1,31 @@
+import Crypto
+import Foundation
 import SDataCore
 import SDataPluginAPI
 
-/// The staged raw extract: every record the source produced, in a compact binary form, so that governance can read
-/// the data as many times as its rules need (k-anonymity counts first, filters next) without fetching again.
+/// The staged raw extract: every record the source produced, in a compact binary form, encrypted at rest, so that
+/// governance can read the data as many times as its rules need (k-anonymity counts first, filters next) without
+/// fetching again, and so that destroying the run's key destroys the extract (crypto-shredding).
 ///
-/// Batches may bring new fields (JSON sources); the stage keeps the union schema, appending fields as they appear,
-/// and unifies types. Each record is written as a value count followed by tagged values; the reader pads records
-/// written before a field appeared with nulls.
+/// The file is a sequence of chunks, each `[UInt32 length][AES-GCM sealed box]` holding whole records; each record is
+/// a value count followed by tagged values (``StageCodec``). Batches may bring new fields (JSON sources): the stage
+/// keeps the union schema, appending fields as they appear, and unifies types; the reader pads records written before
+/// a field appeared with nulls.
 final class StageWriter {
     private let sink: FileSink
+    private let key: SymmetricKey
     private var buffer: [UInt8] = []
     private(set) var schema = Schema()
     private(set) var records = 0
     private var typed = Set<Int>()
 
-    init(path: String) throws(SourceError) {
+    init(path: String, key: SymmetricKey) throws(SourceError) {
         do {
             sink = try FileSink(path: path, exclusive: false, mode: 0o600)
         } catch {
             throw SourceError("cannot stage the extract: \(error.description)")
         }
+        self.key = key
         buffer.reserveCapacity(1 << 16)
     }
 
@@ -61,11 +67,18 @@ final class StageWriter {
         for value in record { StageCodec.write(value, to: &buffer) }
     }
 
+    /// Seals the buffered records as one chunk.
     private func flush() throws(SourceError) {
+        guard !buffer.isEmpty else { return }
         do {
-            try sink.write(buffer)
-        } catch {
+            let sealed = try AES.GCM.seal(buffer, using: key).combined!
+            let length = UInt32(sealed.count)
+            try sink.write([UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 24)])
+            try sink.write(sealed)
+        } catch let error as FileSinkError {
             throw SourceError("cannot stage the extract: \(error.description)")
+        } catch {
+            throw SourceError("cannot encrypt the staged extract")
         }
         buffer.removeAll(keepingCapacity: true)
     }
@@ -76,44 +89,63 @@ final class StageWriter {
     }
 }
 
-/// Reads a stage back in batches, typed by the stage's final schema.
+/// Reads a stage back in batches, typed by the stage's final schema, decrypting chunk by chunk.
 struct StageReader: AsyncSequence {
     typealias Element = RecordBatch
     let path: String
     let schema: Schema
     let batchSize: Int
+    let key: SymmetricKey
 
     func makeAsyncIterator() -> Iterator {
-        Iterator(path: path, schema: schema, batchSize: batchSize)
+        Iterator(path: path, schema: schema, batchSize: batchSize, key: key)
     }
 
     struct Iterator: AsyncIteratorProtocol {
         let schema: Schema
         let batchSize: Int
-        let reader: ByteReader?
+        let key: SymmetricKey
+        let file: ByteReader?
         let openError: SourceError?
+        var chunk: ByteReader?
 
-        init(path: String, schema: Schema, batchSize: Int) {
+        init(path: String, schema: Schema, batchSize: Int, key: SymmetricKey) {
             self.schema = schema
             self.batchSize = batchSize
+            self.key = key
             do {
-                reader = try ByteReader(path: path)
+                file = try ByteReader(path: path)
                 openError = nil
             } catch {
-                reader = nil
+                file = nil
                 openError = error
             }
+        }
+
+        /// The reader over the current decrypted chunk, moving to the next chunk when one is used up.
+        private mutating func currentChunk() throws -> ByteReader? {
+            if let chunk, try chunk.peek() != nil { return chunk }
+            guard let file, let header = try file.read(count: 4) else { return nil }
+            let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+            guard let sealed = try file.read(count: length) else { throw StageCodec.corrupt }
+            let plain: Data
+            do {
+                plain = try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key)
+            } catch {
+                throw SourceError("the staged extract cannot be decrypted (damaged, or its key was destroyed)")
+            }
+            chunk = ByteReader(bytes: [UInt8](plain), label: "stage")
+            return chunk
         }
 
         mutating func next() async throws -> RecordBatch? {
             try Task.checkCancellation()
             if let openError { throw openError }
-            guard let reader else { return nil }
             var records: [Record] = []
             records.reserveCapacity(batchSize)
             let width = schema.count
             let types = schema.fields.map(\.type)
-            while records.count < batchSize, try reader.peek() != nil {
+            while records.count < batchSize, let reader = try currentChunk() {
                 let count = Int(try StageCodec.readVarint(from: reader))
                 var record = Record()
                 record.reserveCapacity(width)

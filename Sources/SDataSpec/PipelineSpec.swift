@@ -66,6 +66,7 @@ public struct GovernanceSpec: Sendable {
     public var piiGate: PIIGateMode
     /// The role of each output field (`governance.roles`); required for every field of a sensitive pipeline.
     public var roles: [String: FieldRole]
+    public var retention: RetentionPolicy
 }
 
 public struct PublishSpec: Sendable {

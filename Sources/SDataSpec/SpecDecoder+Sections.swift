@@ -109,9 +109,11 @@ extension SpecDecoder {
 
     mutating func decodeGovernance(_ node: ConfigNode?) -> GovernanceSpec? {
         guard let node else {
-            return GovernanceSpec(classification: .public, rules: [], ruleLocations: [], piiGate: .warn, roles: [:])
+            return GovernanceSpec(classification: .public, rules: [], ruleLocations: [], piiGate: .warn, roles: [:],
+                                  retention: RetentionPolicy())
         }
-        guard checkKeys(node, allowed: ["classification", "rules", "pii_gate", "roles"], context: "'governance'") else { return nil }
+        guard checkKeys(node, allowed: ["classification", "rules", "pii_gate", "roles", "retention"],
+                             context: "'governance'") else { return nil }
         var classification = GovernanceSpec.Classification.public
         if let name = string(node["classification"], key: "classification", at: node) {
             let names = GovernanceSpec.Classification.allCases.map(\.rawValue)
@@ -172,7 +174,32 @@ extension SpecDecoder {
                               + "(identifier, quasi_identifier, sensitive, free_text, geo, time, public)", at: node.location)
         }
         return GovernanceSpec(classification: classification, rules: rules, ruleLocations: locations, piiGate: gate,
-                              roles: roles)
+                              roles: roles, retention: decodeRetention(node["retention"]))
+    }
+
+    mutating func decodeRetention(_ node: ConfigNode?) -> RetentionPolicy {
+        var policy = RetentionPolicy()
+        guard let node, checkKeys(node, allowed: ["raw", "versions"], context: "'retention'") else { return policy }
+        if let raw = node["raw"] {
+            if let seconds = raw.scalar.flatMap(RetentionPolicy.seconds) { policy.rawSeconds = seconds } else {
+                diagnostics.error("'raw' must be a period such as 14d, 36h, 2w or 0d", at: raw.location)
+            }
+        }
+        if let versions = node["versions"], checkKeys(versions, allowed: ["keep_last", "max_age"], context: "'versions'") {
+            if let keep = versions["keep_last"] {
+                if let count = keep.int, count >= 1 { policy.keepLast = count } else {
+                    diagnostics.error("'keep_last' must be a whole number of at least 1", at: keep.location)
+                }
+            }
+            if let age = versions["max_age"] {
+                if let seconds = age.scalar.flatMap(RetentionPolicy.seconds), seconds > 0 {
+                    policy.versionMaxSeconds = seconds
+                } else {
+                    diagnostics.error("'max_age' must be a period such as 365d", at: age.location)
+                }
+            }
+        }
+        return policy
     }
 
     mutating func decodePublish(_ node: ConfigNode?, id: String?) -> PublishSpec? {

@@ -44,7 +44,7 @@ struct AuditTests {
     @Test(arguments: [
         ("UPDATE audit SET detail = 'version 9' WHERE sequence = 2", "edited"),
         ("DELETE FROM audit WHERE sequence = 3", "removed"),
-        ("UPDATE audit SET sequence = -sequence WHERE sequence IN (2, 3); UPDATE audit SET sequence = 5 - sequence WHERE sequence < 0", "reordered"),
+        ("UPDATE audit SET sequence = -sequence WHERE sequence IN (2, 3); UPDATE audit SET sequence = CASE sequence WHEN -2 THEN 3 ELSE 2 END WHERE sequence < 0", "reordered"),
         ("DELETE FROM audit WHERE sequence = (SELECT MAX(sequence) FROM audit) AND 0", "none"),
     ])
     func tamperingIsDetected(sql: String, kind: String) async throws {

@@ -66,7 +66,7 @@ enum SiteRenderer {
     }
 
     static func datasetPage(dataset: String, versions: [VersionRecord], config: CatalogConfig) -> String {
-        let latest = versions[versions.count - 1]
+        let latest = versions.last { $0.withdrawnAt == nil } ?? versions[versions.count - 1]
         var body = "<nav><a href=\"../../index.html\">\(escape(config.title))</a></nav>\n<main>\n"
         body += "<h1>\(escape(latest.title))</h1>\n"
         body += "<h2>Latest version: \(latest.number)</h2>\n"
@@ -85,7 +85,12 @@ enum SiteRenderer {
         body += "<h2>Versions</h2>\n<table>\n<thead><tr><th scope=\"col\">Version</th><th scope=\"col\">Published</th>"
         body += "<th scope=\"col\">Rows</th><th scope=\"col\">Run</th></tr></thead>\n<tbody>\n"
         for version in versions.reversed() {
-            body += "<tr><td><a href=\"\(version.number)/datapackage.json\">\(version.number)</a></td>"
+            if let withdrawn = version.withdrawnAt {
+                body += "<tr><td>\(version.number) (withdrawn \(escape(Timestamp.string(withdrawn))): "
+                body += "\(escape(version.withdrawnReason ?? ""))</td>"
+            } else {
+                body += "<tr><td><a href=\"\(version.number)/datapackage.json\">\(version.number)</a></td>"
+            }
             body += "<td>\(escape(Timestamp.string(version.createdAt)))</td><td>\(version.rowCount)</td>"
             body += "<td><code>\(escape(version.runId))</code></td></tr>\n"
         }

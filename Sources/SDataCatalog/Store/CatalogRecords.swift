@@ -90,6 +90,9 @@ public struct VersionRecord: Sendable, Codable, Equatable {
     /// JSON: the governance report.
     public var governanceJSON: String
     public var distributions: [DistributionRecord]
+    /// Set when retention withdrew the version: its files are gone, this record is the tombstone.
+    public var withdrawnAt: Date?
+    public var withdrawnReason: String?
 
     public init(dataset: String, number: Int, runId: String, createdAt: Date, contentHash: String, rowCount: Int,
                 title: String, schemaJSON: String, lineageJSON: String, governanceJSON: String,
@@ -116,6 +119,8 @@ public struct VersionRecord: Sendable, Codable, Equatable {
         case schemaJSON = "schema"
         case lineageJSON = "lineage"
         case governanceJSON = "governance"
+        case withdrawnAt = "withdrawn_at"
+        case withdrawnReason = "withdrawn_reason"
     }
 }
 
@@ -147,5 +152,38 @@ public struct AuditEntry: Sendable, Codable, Equatable {
         case sequence, at, kind, subject, detail, hash
         case atText = "at_text"
         case previousHash = "previous_hash"
+    }
+}
+
+/// A run's staged raw extract, as the store knows it.
+public struct RawExtract: Sendable, Codable, Equatable {
+    public var runId: String
+    public var pipeline: String
+    public var createdAt: Date
+    public var destroyedAt: Date?
+    /// Whether its key still exists (without it the extract cannot be read).
+    public var hasKey: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case pipeline
+        case runId = "run_id"
+        case createdAt = "created_at"
+        case destroyedAt = "destroyed_at"
+        case hasKey = "has_key"
+    }
+}
+
+/// A legal hold: while active, retention deletes nothing of its dataset or run.
+public struct LegalHold: Sendable, Codable, Equatable {
+    public var id: Int
+    public var dataset: String?
+    public var runId: String?
+    public var reason: String
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, dataset, reason
+        case runId = "run_id"
+        case createdAt = "created_at"
     }
 }

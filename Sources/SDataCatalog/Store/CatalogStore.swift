@@ -20,6 +20,18 @@ public protocol CatalogStore: Sendable {
     func bookmark(pipeline: String) async throws -> String?
     func setBookmark(_ value: String, pipeline: String) async throws
 
+    /// Records a run's raw-extract key (crypto-shredding: destroying the key destroys the extract).
+    func storeRawKey(_ key: [UInt8], runId: String, pipeline: String) async throws
+    func rawKey(runId: String) async throws -> [UInt8]?
+    func rawExtracts() async throws -> [RawExtract]
+    /// Deletes a run's raw key and records why, with an audit entry, in one transaction.
+    func destroyRawKey(runId: String, reason: String) async throws
+    /// Marks a version withdrawn (the tombstone keeps its metadata) with an audit entry.
+    func withdrawVersion(dataset: String, number: Int, reason: String) async throws
+    func addHold(dataset: String?, runId: String?, reason: String) async throws -> Int
+    func releaseHold(id: Int) async throws -> Bool
+    func activeHolds() async throws -> [LegalHold]
+
     func appendAudit(kind: String, subject: String, detail: String) async throws
     func auditLog() async throws -> [AuditEntry]
 }

@@ -81,6 +81,31 @@ public final class SQLiteCatalogStore: CatalogStore {
                     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2-raw-keys-retention-holds") { db in
+            try db.execute(sql: """
+                CREATE TABLE raw_extracts (
+                    run_id TEXT PRIMARY KEY REFERENCES runs(id),
+                    pipeline TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    destroyed_at TEXT,
+                    destroyed_reason TEXT
+                );
+                CREATE TABLE raw_keys (
+                    run_id TEXT PRIMARY KEY REFERENCES raw_extracts(run_id),
+                    key BLOB NOT NULL
+                );
+                ALTER TABLE versions ADD COLUMN withdrawn_at TEXT;
+                ALTER TABLE versions ADD COLUMN withdrawn_reason TEXT;
+                CREATE TABLE holds (
+                    id INTEGER PRIMARY KEY,
+                    dataset TEXT,
+                    run_id TEXT,
+                    reason TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    released_at TEXT
+                );
+                """)
+        }
         return migrator
     }
 
@@ -143,7 +168,7 @@ public final class SQLiteCatalogStore: CatalogStore {
 
     public func latestVersion(dataset: String) async throws -> VersionRecord? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE dataset = ? ORDER BY number DESC LIMIT 1",
+            try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE dataset = ? AND withdrawn_at IS NULL ORDER BY number DESC LIMIT 1",
                              arguments: [dataset]).map { try SQLiteCatalogStore.version(db, $0) }
         }
     }
@@ -162,6 +187,13 @@ public final class SQLiteCatalogStore: CatalogStore {
     }
 
     private static func version(_ db: Database, _ row: Row) throws -> VersionRecord {
+        var record = try versionWithoutTombstone(db, row)
+        record.withdrawnAt = (row["withdrawn_at"] as String?).map(Timestamp.date)
+        record.withdrawnReason = row["withdrawn_reason"]
+        return record
+    }
+
+    private static func versionWithoutTombstone(_ db: Database, _ row: Row) throws -> VersionRecord {
         let dataset: String = row["dataset"]
         let number: Int = row["number"]
         let distributions = try Row.fetchAll(
@@ -195,6 +227,82 @@ public final class SQLiteCatalogStore: CatalogStore {
             }
             try SQLiteCatalogStore.audit(db, kind: "version.published", subject: version.dataset,
                                          detail: "version \(version.number) content \(version.contentHash)")
+        }
+    }
+
+    // MARK: - Raw extracts and retention
+
+    public func storeRawKey(_ key: [UInt8], runId: String, pipeline: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO raw_extracts (run_id, pipeline, created_at) VALUES (?, ?, ?)",
+                           arguments: [runId, pipeline, Timestamp.string(Date())])
+            try db.execute(sql: "INSERT INTO raw_keys (run_id, key) VALUES (?, ?)", arguments: [runId, Data(key)])
+        }
+    }
+
+    public func rawKey(runId: String) async throws -> [UInt8]? {
+        try await database.read { db in
+            try Data.fetchOne(db, sql: "SELECT key FROM raw_keys WHERE run_id = ?", arguments: [runId]).map { [UInt8]($0) }
+        }
+    }
+
+    public func rawExtracts() async throws -> [RawExtract] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.*, k.run_id IS NOT NULL AS has_key FROM raw_extracts e
+                LEFT JOIN raw_keys k ON k.run_id = e.run_id ORDER BY e.created_at
+                """).map { row in
+                RawExtract(runId: row["run_id"], pipeline: row["pipeline"], createdAt: Timestamp.date(row["created_at"]),
+                           destroyedAt: (row["destroyed_at"] as String?).map(Timestamp.date), hasKey: row["has_key"])
+            }
+        }
+    }
+
+    public func destroyRawKey(runId: String, reason: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM raw_keys WHERE run_id = ?", arguments: [runId])
+            try db.execute(sql: "UPDATE raw_extracts SET destroyed_at = ?, destroyed_reason = ? WHERE run_id = ? AND destroyed_at IS NULL",
+                           arguments: [Timestamp.string(Date()), reason, runId])
+            try SQLiteCatalogStore.audit(db, kind: "raw.key_destroyed", subject: runId, detail: reason)
+        }
+    }
+
+    public func withdrawVersion(dataset: String, number: Int, reason: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE versions SET withdrawn_at = ?, withdrawn_reason = ? WHERE dataset = ? AND number = ?",
+                           arguments: [Timestamp.string(Date()), reason, dataset, number])
+            try SQLiteCatalogStore.audit(db, kind: "version.withdrawn", subject: dataset,
+                                         detail: "version \(number): \(reason)")
+        }
+    }
+
+    public func addHold(dataset: String?, runId: String?, reason: String) async throws -> Int {
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO holds (dataset, run_id, reason, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [dataset, runId, reason, Timestamp.string(Date())])
+            let id = Int(db.lastInsertedRowID)
+            try SQLiteCatalogStore.audit(db, kind: "hold.placed", subject: dataset ?? runId ?? "",
+                                         detail: "hold \(id): \(reason)")
+            return id
+        }
+    }
+
+    public func releaseHold(id: Int) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE holds SET released_at = ? WHERE id = ? AND released_at IS NULL",
+                           arguments: [Timestamp.string(Date()), id])
+            guard db.changesCount > 0 else { return false }
+            try SQLiteCatalogStore.audit(db, kind: "hold.released", subject: "hold \(id)", detail: "released")
+            return true
+        }
+    }
+
+    public func activeHolds() async throws -> [LegalHold] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM holds WHERE released_at IS NULL ORDER BY id").map { row in
+                LegalHold(id: row["id"], dataset: row["dataset"], runId: row["run_id"], reason: row["reason"],
+                          createdAt: Timestamp.date(row["created_at"]))
+            }
         }
     }
 

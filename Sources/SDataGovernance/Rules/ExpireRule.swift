@@ -95,8 +95,8 @@ final class ExpireStep: DatasetStep {
 }
 
 /// Periods (`14d`) and instants in whole seconds since 1970, for time-based rules.
-enum Period {
-    static func seconds(_ text: String) -> Int? {
+public enum Period {
+    public static func seconds(_ text: String) -> Int? {
         guard let unit = text.last, let count = Int(text.dropLast()), count > 0 else { return nil }
         switch unit {
         case "h": return count * 3600

@@ -1,0 +1,22 @@
+/// How long a pipeline's data is kept (`governance.retention`).
+public struct RetentionPolicy: Sendable, Equatable {
+    /// Seconds a staged raw extract is kept before it (and its key) is destroyed; `nil` keeps it until a policy says
+    /// otherwise, except in sensitive pipelines, which destroy it when the run ends.
+    public var rawSeconds: Int?
+    /// Published versions beyond the newest `keepLast` are withdrawn.
+    public var keepLast: Int?
+    /// Published versions older than this are withdrawn (never the newest).
+    public var versionMaxSeconds: Int?
+
+    public init(rawSeconds: Int? = nil, keepLast: Int? = nil, versionMaxSeconds: Int? = nil) {
+        self.rawSeconds = rawSeconds
+        self.keepLast = keepLast
+        self.versionMaxSeconds = versionMaxSeconds
+    }
+
+    /// Seconds in a period written `14d`, `36h`, `2w` or `0d`.
+    public static func seconds(_ text: String) -> Int? {
+        if text == "0" || text == "0d" || text == "0h" { return 0 }
+        return Period.seconds(text)
+    }
+}
