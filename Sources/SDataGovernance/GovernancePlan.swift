@@ -12,6 +12,7 @@ public final class GovernancePlan {
     private enum Stage {
         case record(any RecordStep)
         case dataset(any DatasetStep)
+        case aggregate(any AggregateStep)
     }
 
     private let rules: [any GovernanceRule]
@@ -27,6 +28,8 @@ public final class GovernancePlan {
     public let roles: [String: FieldRole]
     private var rowsIn = 0
     private var rowsOut = 0
+    /// Records that passed every filter (for an aggregating plan, those aggregated).
+    private var rowsKept = 0
 
     /// Binds `rules` to `input`. With `roles`, checks the output's classification first (see ``FieldRole``); in a
     /// `sensitive` pipeline every output field needs a role.
@@ -42,6 +45,13 @@ public final class GovernancePlan {
                 schema = step.outputSchema
             case .dataset(let step):
                 stages.append(.dataset(step))
+            case .aggregate(let step):
+                guard stages.count == rules.count - 1 else {
+                    throw GovernanceError("rule '\(type(of: rule).name)' must be the last rule: it replaces records "
+                                          + "with aggregate rows")
+                }
+                stages.append(.aggregate(step))
+                schema = step.outputSchema
             }
         }
         self.rules = rules
@@ -77,6 +87,8 @@ public final class GovernancePlan {
                     }
                     datasetIndex += 1
                     if try !step.apply(&record) { continue records }
+                case .aggregate:
+                    continue records
                 }
             }
         }
@@ -93,6 +105,8 @@ public final class GovernancePlan {
                 if datasetIndex == pass { step.finishObserving() }
                 step.stats = RuleStats()
                 datasetIndex += 1
+            case .aggregate:
+                break
             }
         }
     }
@@ -112,13 +126,33 @@ public final class GovernancePlan {
                     if try !step.apply(&record) { step.stats.rowsDropped += 1; continue records }
                 case .dataset(let step):
                     if try !step.apply(&record) { continue records }
+                case .aggregate(let step):
+                    rowsKept += 1
+                    step.accumulate(record)
+                    continue records
                 }
             }
+            rowsKept += 1
             if gateMode != .off { scan(record) }
             output.append(record)
         }
         rowsOut += output.count
         return GovernedBatch(schema: outputSchema, records: output)
+    }
+
+    /// The aggregate rows, when the last rule aggregates; call once after the last ``govern(_:)``.
+    public func finish() -> GovernedBatch? {
+        guard let last = stages.last, case .aggregate(let step) = last else { return nil }
+        let rows = step.finish()
+        if gateMode != .off { rows.forEach(scan) }
+        rowsOut += rows.count
+        return GovernedBatch(schema: outputSchema, records: rows)
+    }
+
+    /// The privacy loss one release costs, and the dataset's budget, when the plan adds noise.
+    public var privacyCost: (epsilon: Double, budget: Double?)? {
+        guard let last = stages.last, case .aggregate(let step) = last, let epsilon = step.epsilon else { return nil }
+        return (epsilon, step.budget)
     }
 
     private func scan(_ record: Record) {
@@ -142,10 +176,13 @@ public final class GovernancePlan {
             case .dataset(let step):
                 return GovernanceReport.RuleEntry(index: index, rule: type(of: rule).name, fields: rule.referencedFields,
                                                   stats: step.stats, details: step.details)
+            case .aggregate(let step):
+                return GovernanceReport.RuleEntry(index: index, rule: type(of: rule).name, fields: rule.referencedFields,
+                                                  stats: step.stats, details: step.details)
             }
         }
         return GovernanceReport(
-            classification: classification, roles: roles, rowsIn: rowsIn, rowsOut: rowsOut, rowsSuppressed: rowsIn - rowsOut,
+            classification: classification, roles: roles, rowsIn: rowsIn, rowsOut: rowsOut, rowsSuppressed: rowsIn - rowsKept,
             rules: entries,
             piiGate: .init(mode: gateMode, passed: gatePassed, findings: scanner.findings))
     }

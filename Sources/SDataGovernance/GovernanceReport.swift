@@ -23,6 +23,24 @@ public struct GovernanceReport: Sendable, Codable, Equatable {
     public var rowsSuppressed: Int
     public var rules: [RuleEntry]
     public var piiGate: Gate
+    /// Differential privacy: ε this release spent, and the dataset's totals.
+    public var privacy: Privacy?
+
+    public struct Privacy: Sendable, Codable, Equatable {
+        public var mechanism: String
+        public var epsilon: Double
+        public var spent: Double
+        public var budget: Double?
+        public var remaining: Double?
+
+        public init(mechanism: String, epsilon: Double, spent: Double, budget: Double?, remaining: Double?) {
+            self.mechanism = mechanism
+            self.epsilon = epsilon
+            self.spent = spent
+            self.budget = budget
+            self.remaining = remaining
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case classification, rules, roles
@@ -30,5 +48,6 @@ public struct GovernanceReport: Sendable, Codable, Equatable {
         case rowsOut = "rows_out"
         case rowsSuppressed = "rows_suppressed"
         case piiGate = "pii_gate"
+        case privacy
     }
 }

@@ -50,6 +50,22 @@ public enum RuleStep {
     /// Needs the whole dataset: first sees every record (``DatasetStep/observe(_:)``), then filters or rewrites
     /// (``DatasetStep/apply(_:)``). It keeps aggregates (counts), never rows.
     case dataset(any DatasetStep)
+    /// Turns the records reaching it into aggregate rows (counts, sums), emitted at the end; must be the last rule.
+    case aggregate(any AggregateStep)
+}
+
+/// An aggregation bound to a schema: accumulates every record, then emits one row per group.
+public protocol AggregateStep: AnyObject {
+    var outputSchema: Schema { get }
+    var stats: RuleStats { get set }
+    func accumulate(_ record: Record)
+    /// The aggregate rows; called once, after the last record.
+    func finish() -> [Record]
+    var details: [String: Int] { get }
+    /// The privacy loss ε one release of this aggregate costs (`nil` without noise).
+    var epsilon: Double? { get }
+    /// The total ε the dataset may spend across releases.
+    var budget: Double? { get }
 }
 
 /// A per-record rule bound to a schema. It may memoize (pseudonyms) but its output depends only on its input.

@@ -5,7 +5,7 @@ public enum RuleCatalog {
     public static let rules: [any GovernanceRule.Type] = [
         DropRule.self, RenameRule.self, SelectRule.self, PseudonymizeRule.self, MaskRule.self, GeneralizeRule.self,
         TopBottomCodeRule.self, GeoGridRule.self, RedactRule.self, SuppressRule.self, KAnonymityRule.self,
-        LDiversityRule.self, ExpireRule.self,
+        LDiversityRule.self, ExpireRule.self, AggregateRule.self,
     ]
 
     public static var names: [String] { rules.map { $0.name } }

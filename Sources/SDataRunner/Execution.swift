@@ -49,9 +49,9 @@ struct Execution {
             plan.finishPass(pass)
         }
         try await write(stage, through: plan)
-        let report = plan.report
+        var report = plan.report
         record.rowsOut = report.rowsOut
-        record.rowsSuppressed = report.rowsIn - report.rowsOut
+        record.rowsSuppressed = report.rowsSuppressed
         var notes: [String] = []
         try await catalog.store.appendAudit(kind: plan.gatePassed ? "gates.passed" : "gates.failed", subject: spec.id,
                                             detail: "run \(record.id): " + Execution.gateSummary(report))
@@ -63,6 +63,16 @@ struct Execution {
             }
             notes.append("PII gate warning: values that look like personal data remain in \(fields)")
             logger.warning("PII gate findings", metadata: ["findings": "\(fields)"])
+        }
+        if let cost = plan.privacyCost {
+            // Checked now to fail early; charged in the transaction that commits the version.
+            let spent = try await catalog.store.privacySpent(dataset: spec.publish.dataset) + cost.epsilon
+            if let budget = cost.budget, spent > budget + 1e-9, !runner.options.dryRun {
+                throw CatalogError("privacy budget exhausted for '\(spec.publish.dataset)': this release needs ε = "
+                                   + "\(cost.epsilon) and would bring the total to \(spent) of \(budget); nothing was published")
+            }
+            report.privacy = .init(mechanism: "laplace", epsilon: cost.epsilon, spent: spent, budget: cost.budget,
+                                   remaining: cost.budget.map { max(0, $0 - spent) })
         }
         let reportData = try JSONEncoder.sorted.encode(report)
         guard let draft else { throw CatalogError("no draft was written") }
@@ -76,7 +86,7 @@ struct Execution {
             return RunSummary(run: record, distributions: distributions, notes: notes)
         }
         runner.progress.update(spec.id, .publishing, record.rowsOut)
-        let request = PublicationRequest(
+        var request = PublicationRequest(
             dataset: spec.publish.dataset, title: spec.publish.title ?? spec.title,
             description: spec.publish.description ?? spec.description, license: spec.publish.license,
             keywords: spec.publish.keywords, theme: spec.publish.theme,
@@ -85,6 +95,7 @@ struct Execution {
             lineage: Lineage(runId: record.id, pipeline: spec.id, specHash: spec.specHash,
                              plugin: spec.source.plugin.descriptor.id, fetchedAt: fetchedAt, rowsExtracted: record.rowsIn),
             governanceReport: reportData)
+        request.privacyCharge = plan.privacyCost.map { PrivacyCharge(epsilon: $0.epsilon, budget: $0.budget) }
         let outcome = try await catalog.publisher.publish(draft, request: request, dialect: csvDialect)
         self.draft = nil
         let version: VersionRecord
@@ -211,6 +222,9 @@ struct Execution {
             for writer in writers { try writer.write(governed) }
             written += governed.count
             runner.progress.update(spec.id, .writing, written)
+        }
+        if let aggregated = plan.finish() {
+            for writer in writers { try writer.write(aggregated) }
         }
         try draft.finishWriting()
     }

@@ -37,7 +37,7 @@ struct EndToEndTests {
         let project = try Self.exampleProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
         let first = try await Self.runAll(project)
-        #expect(first.count == 4)
+        #expect(first.count == 5)
         for summary in first {
             #expect(summary.run.status == .published, "\(summary.run.pipeline): \(summary.run.error ?? "")")
             #expect(summary.run.version == 1)
@@ -59,7 +59,7 @@ struct EndToEndTests {
         }
         #expect(FileManager.default.fileExists(atPath: catalog.layout.publicDirectory + "/index.html"))
         let runs = try await catalog.store.runs(pipeline: nil, limit: 100)
-        #expect(runs.count == 8)
+        #expect(runs.count == 10)
     }
 
     @Test func frictionlessAcceptsEveryPublishedPackage() async throws {

@@ -40,6 +40,8 @@ public struct PublicationRequest: Sendable {
     public var rowCount: Int
     public var lineage: Lineage
     public var governanceReport: Data
+    /// Charged to the privacy-budget ledger in the transaction that commits the version.
+    public var privacyCharge: PrivacyCharge?
 
     public init(dataset: String, title: String, description: String, license: String?, keywords: [String],
                 theme: String?, primaryKey: [String], rowCount: Int,

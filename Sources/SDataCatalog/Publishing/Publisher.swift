@@ -78,7 +78,7 @@ public struct Publisher: Sendable {
             governanceJSON: String(decoding: request.governanceReport, as: UTF8.self),
             distributions: distributions)
         do {
-            try await store.recordVersion(record)
+            try await store.recordVersion(record, charge: request.privacyCharge)
         } catch {
             FileSystem.removeTree(target)
             throw error

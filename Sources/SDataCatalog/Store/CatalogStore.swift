@@ -14,8 +14,9 @@ public protocol CatalogStore: Sendable {
     func latestVersion(dataset: String) async throws -> VersionRecord?
     func versions(dataset: String) async throws -> [VersionRecord]
     func datasets() async throws -> [String]
-    /// Records a published version and its audit entry in one transaction.
-    func recordVersion(_ version: VersionRecord) async throws
+    /// Records a published version and its audit entry in one transaction; with `charge`, also charges the privacy
+    /// budget in the same transaction, refusing (throwing, recording nothing) when it would pass the budget.
+    func recordVersion(_ version: VersionRecord, charge: PrivacyCharge?) async throws
 
     func bookmark(pipeline: String) async throws -> String?
     func setBookmark(_ value: String, pipeline: String) async throws
@@ -32,6 +33,26 @@ public protocol CatalogStore: Sendable {
     func releaseHold(id: Int) async throws -> Bool
     func activeHolds() async throws -> [LegalHold]
 
+    /// The ε a dataset's releases have spent.
+    func privacySpent(dataset: String) async throws -> Double
+
     func appendAudit(kind: String, subject: String, detail: String) async throws
     func auditLog() async throws -> [AuditEntry]
+}
+
+extension CatalogStore {
+    public func recordVersion(_ version: VersionRecord) async throws {
+        try await recordVersion(version, charge: nil)
+    }
+}
+
+/// The privacy loss a release spends, and the dataset's total budget.
+public struct PrivacyCharge: Sendable, Equatable {
+    public var epsilon: Double
+    public var budget: Double?
+
+    public init(epsilon: Double, budget: Double?) {
+        self.epsilon = epsilon
+        self.budget = budget
+    }
 }

@@ -106,6 +106,18 @@ public final class SQLiteCatalogStore: CatalogStore {
                 );
                 """)
         }
+        migrator.registerMigration("v3-privacy-ledger") { db in
+            try db.execute(sql: """
+                CREATE TABLE privacy_ledger (
+                    id INTEGER PRIMARY KEY,
+                    dataset TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    epsilon REAL NOT NULL,
+                    at TEXT NOT NULL
+                );
+                CREATE INDEX privacy_ledger_by_dataset ON privacy_ledger(dataset);
+                """)
+        }
         return migrator
     }
 
@@ -210,8 +222,9 @@ public final class SQLiteCatalogStore: CatalogStore {
                              distributions: distributions)
     }
 
-    public func recordVersion(_ version: VersionRecord) async throws {
+    public func recordVersion(_ version: VersionRecord, charge: PrivacyCharge?) async throws {
         try await database.write { db in
+            if let charge { _ = try SQLiteCatalogStore.charge(db, dataset: version.dataset, runId: version.runId, charge) }
             try db.execute(sql: """
                 INSERT INTO versions (dataset, number, run_id, created_at, content_hash, row_count, title, schema_json,
                     lineage_json, governance_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -304,6 +317,31 @@ public final class SQLiteCatalogStore: CatalogStore {
                           createdAt: Timestamp.date(row["created_at"]))
             }
         }
+    }
+
+    // MARK: - Privacy budget
+
+    public func privacySpent(dataset: String) async throws -> Double {
+        try await database.read { db in
+            try Double.fetchOne(db, sql: "SELECT COALESCE(SUM(epsilon), 0) FROM privacy_ledger WHERE dataset = ?",
+                                arguments: [dataset]) ?? 0
+        }
+    }
+
+    private static func charge(_ db: Database, dataset: String, runId: String, _ charge: PrivacyCharge) throws -> Double {
+        let epsilon = charge.epsilon, budget = charge.budget
+        let spent = try Double.fetchOne(db, sql: "SELECT COALESCE(SUM(epsilon), 0) FROM privacy_ledger WHERE dataset = ?",
+                                            arguments: [dataset]) ?? 0
+        if let budget, spent + epsilon > budget + 1e-9 {
+            throw CatalogError("privacy budget exhausted for '\(dataset)': \(spent) of \(budget) already spent, "
+                                   + "this release needs \(epsilon); nothing was published")
+        }
+        try db.execute(sql: "INSERT INTO privacy_ledger (dataset, run_id, epsilon, at) VALUES (?, ?, ?, ?)",
+                       arguments: [dataset, runId, epsilon, Timestamp.string(Date())])
+        try SQLiteCatalogStore.audit(db, kind: "privacy.charged", subject: dataset,
+                                         detail: "run \(runId): epsilon \(epsilon), spent \(spent + epsilon)"
+                                             + (budget.map { " of \($0)" } ?? ""))
+        return spent
     }
 
     // MARK: - Bookmarks
