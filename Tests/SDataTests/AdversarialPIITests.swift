@@ -45,6 +45,12 @@ struct AdversarialPIITests {
         ("차량 12가3456 주차", "car_plate", "차량 [PLATE] 주차"),
         ("서울123허 4567", "car_plate", "서울[PLATE]"),
         ("접속 192.168.10.254 기록", "ip_address", "접속 [IP] 기록"),
+        ("v6 2001:db8::8a2e:370:7334 끝", "ip_address", "v6 [IP] 끝"),
+        ("loopback ::1", "ip_address", "loopback [IP]"),
+        ("full 2001:0db8:85a3:0000:0000:8a2e:0370:7334", "ip_address", "full [IP]"),
+        ("옛 번호 011-234-5678", "mobile", "옛 번호 [PHONE]"),
+        ("옛 번호 019１２３４５６７８", "mobile", "옛 번호 [PHONE]"),
+        ("새 번호 010-1234-5678", "mobile", "새 번호 [PHONE]"),
         ("메일 kim\u{200B}@seoul.go.kr", "email", "메일 [EMAIL]"),
     ])
     func detectorsFindTheirKind(input: String, detector: String, expected: String) throws {
@@ -53,9 +59,10 @@ struct AdversarialPIITests {
         #expect(out.records[0][0].text == expected)
     }
 
-    @Test(arguments: ["15,000원", "체온 36.5도", "010-123-4567", "1577-1234", "2020.11.03", "v1.2.3", "123456-12345"])
+    @Test(arguments: ["15,000원", "체온 36.5도", "1577-1234", "2020.11.03", "v1.2.3", "123456-12345", "12:30:45",
+                      "std::vector", "012-345-6789"])
     func ordinaryTextIsLeftAlone(input: String) throws {
-        let plan = try Self.redactStep(["phone", "landline", "rrn", "email", "car_plate", "ip_address"])
+        let plan = try Self.redactStep(["phone", "mobile", "landline", "rrn", "email", "car_plate", "ip_address"])
         let out = try plan.govern(RecordBatch(schema: plan.inputSchema, records: [[.string(input)]]))
         #expect(out.records[0][0].text == input)
         #expect(plan.gatePassed)

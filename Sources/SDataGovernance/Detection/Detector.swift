@@ -46,12 +46,12 @@ extension Detector {
 /// The detectors built into S-Data, by name.
 public enum BuiltinDetectors {
     public static let all: [any Detector] = [
-        PhoneDetector(), LandlineDetector(), ResidentNumberDetector(), ForeignerNumberDetector(), EmailDetector(),
-        PlateDetector(), IPAddressDetector(),
+        PhoneDetector(), MobileDetector(), LandlineDetector(), ResidentNumberDetector(), ForeignerNumberDetector(),
+        EmailDetector(), PlateDetector(), IPAddressDetector(),
     ]
     /// What the PII gate scans with: every detector, resident numbers also without their dash.
     public static let gate: [any Detector] = [
-        PhoneDetector(), LandlineDetector(), ResidentNumberDetector(undashed: true), EmailDetector(), PlateDetector(),
+        MobileDetector(), LandlineDetector(), ResidentNumberDetector(undashed: true), EmailDetector(), PlateDetector(),
         IPAddressDetector(),
     ]
     public static var names: [String] { all.map(\.name) }

@@ -22,7 +22,8 @@ public struct PlateDetector: Detector {
     }
 }
 
-/// IPv4 addresses: four dot-separated numbers from 0 to 255 (`192.168.0.12`).
+/// IP addresses: IPv4, four dot-separated numbers from 0 to 255 (`192.168.0.12`), and IPv6 in full form (eight
+/// groups) or compressed with `::` (`fe80::1`, `2001:db8::8a2e:370:7334`). Times such as `12:30:45` are not matched.
 public struct IPAddressDetector: Detector {
     public let name = "ip_address"
     public let replacement: String
@@ -30,6 +31,42 @@ public struct IPAddressDetector: Detector {
     public init(replacement: String = "[IP]") { self.replacement = replacement }
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
+        matchIPv4(scalars, start) ?? matchIPv6(scalars, start)
+    }
+
+    private func matchIPv6(_ scalars: [Unicode.Scalar], _ start: Int) -> Int? {
+        var index = start, colons = 0, groups = 0, compressed = false, digits = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar.properties.isASCIIHexDigit {
+                digits += 1
+                guard digits <= 4 else { return nil }
+            } else if scalar == ":" {
+                if digits > 0 { groups += 1 }
+                if index + 1 < scalars.count, scalars[index + 1] == ":" {
+                    guard !compressed else { break }
+                    compressed = true
+                    colons += 2
+                    index += 2
+                    digits = 0
+                    continue
+                }
+                colons += 1
+                digits = 0
+            } else {
+                break
+            }
+            index += 1
+        }
+        if digits > 0 { groups += 1 }
+        // Trailing single colon is not part of the address.
+        while index > start, scalars[index - 1] == ":", !(index >= 2 && scalars[index - 2] == ":") { index -= 1; colons -= 1 }
+        let leading = scalars[start] == ":"
+        let valid = compressed ? (groups <= 7 && (groups >= 2 || (leading && groups >= 1))) : (groups == 8 && colons == 7)
+        return valid && index - start >= 3 ? index - start : nil
+    }
+
+    private func matchIPv4(_ scalars: [Unicode.Scalar], _ start: Int) -> Int? {
         var index = start
         for part in 0..<4 {
             if part > 0 {
