@@ -72,13 +72,52 @@ public final class GovernancePlan {
         stages.reduce(0) { count, stage in if case .dataset = stage { count + 1 } else { count } }
     }
 
-    /// Feeds one batch to the dataset rule of pass `pass`, applying the rules before it.
+    /// Which stages pass `pass` must run: those that can drop records or that feed the fields its dataset rule
+    /// reads (a pseudonym or a redaction the rule never looks at is skipped). Computed backwards from the rule.
+    private func neededStages(forPass pass: Int) -> [Bool] {
+        var needed = Array(repeating: false, count: stages.count)
+        var datasetIndex = -1
+        guard let target = stages.indices.first(where: { index in
+            if case .dataset = stages[index] { datasetIndex += 1 }
+            return datasetIndex == pass
+        }), case .dataset(let targetStep) = stages[target] else { return Array(repeating: true, count: stages.count) }
+        needed[target] = true
+        var fields = targetStep.readPositions
+        for index in stride(from: target - 1, through: 0, by: -1) {
+            switch stages[index] {
+            case .record(let step):
+                if let projection = step as? Projection {
+                    needed[index] = true
+                    fields = Set(fields.map { projection.positions[$0] })
+                } else if let rewritten = step.rewrittenPositions {
+                    needed[index] = step.mayDropRecords || !rewritten.isDisjoint(with: fields)
+                    // A step computes each rewritten field from the fields it rewrites: those become needed too.
+                    if needed[index] { fields.formUnion(rewritten) }
+                } else {
+                    return Array(repeating: true, count: stages.count)
+                }
+            case .dataset(let step):
+                needed[index] = true
+                fields.formUnion(step.readPositions)
+            case .aggregate:
+                needed[index] = true
+            }
+        }
+        return needed
+    }
+
+    private var neededCache: [Int: [Bool]] = [:]
+
+    /// Feeds one batch to the dataset rule of pass `pass`, applying the rules before it that it needs.
     public func observe(_ batch: RecordBatch, pass: Int) throws(GovernanceError) {
+        let needed = neededCache[pass] ?? neededStages(forPass: pass)
+        neededCache[pass] = needed
         records: for var record in batch.records {
             var datasetIndex = 0
-            for stage in stages {
+            for (index, stage) in stages.enumerated() {
                 switch stage {
                 case .record(let step):
+                    guard needed[index] else { continue }
                     if try !step.apply(&record) { continue records }
                 case .dataset(let step):
                     if datasetIndex == pass {

@@ -74,11 +74,23 @@ public protocol RecordStep: AnyObject {
     var stats: RuleStats { get set }
     /// Rewrites `record` in place; returns false to drop it.
     func apply(_ record: inout Record) throws(GovernanceError) -> Bool
+    /// The positions the step rewrites, each from its own value, keeping the schema's layout; `nil` when the step
+    /// moves fields (projections). Lets observation passes skip steps whose output a dataset rule does not read.
+    var rewrittenPositions: Set<Int>? { get }
+    /// Whether the step may drop records (then it always runs).
+    var mayDropRecords: Bool { get }
+}
+
+extension RecordStep {
+    public var rewrittenPositions: Set<Int>? { nil }
+    public var mayDropRecords: Bool { false }
 }
 
 /// A dataset rule bound to a schema; the schema passes through unchanged.
 public protocol DatasetStep: AnyObject {
     var stats: RuleStats { get set }
+    /// The positions the step reads (so that observation passes run only the rules that feed them).
+    var readPositions: Set<Int> { get }
     func observe(_ record: Record)
     /// Called once after the observation pass.
     func finishObserving()

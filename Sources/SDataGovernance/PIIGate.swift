@@ -13,13 +13,40 @@ final class PIIScanner {
     private let detectors = BuiltinDetectors.gate
     private(set) var findings: [String: Int] = [:]
 
+    /// Detectors that found something in a recently seen value, per field: most fields repeat a few values.
+    private var recent: [String: [String: [String]]] = [:]
+
     func scan(_ text: String, field: String) {
-        // Every built-in detector needs a digit or an `@`: most text is ruled out without decoding it.
-        guard text.utf8.contains(where: { (48...57).contains($0) || $0 == 64 || $0 >= 0xEF }) else { return }
+        guard Self.mayHoldPersonalData(text) else { return }
+        if let known = recent[field]?[text] {
+            for name in known { findings["\(field):\(name)", default: 0] += 1 }
+            return
+        }
         let scalars = Array((TextNormalizer.needsNormalizing(text) ? TextNormalizer.normalize(text) : text).unicodeScalars)
+        var found: [String] = []
         for detector in detectors where detector.found(in: scalars) {
+            found.append(detector.name)
             findings["\(field):\(detector.name)", default: 0] += 1
         }
+        if recent[field, default: [:]].count >= 4096 { recent[field] = [:] }
+        recent[field, default: [:]][text] = found
+    }
+
+    /// Rules out text no built-in detector can match, without decoding it: e-mails need `@`, IPv6 needs `:`, phone
+    /// and resident numbers need at least 9 digits, car plates 6 digits and a syllable, IPv4 4 digits and dots.
+    static func mayHoldPersonalData(_ text: String) -> Bool {
+        var digits = 0, dots = false, nonASCII = false
+        for byte in text.utf8 {
+            switch byte {
+            case 48...57: digits += 1
+            case 64, 58: return true
+            case 46: dots = true
+            case 0xEF: digits += 1; nonASCII = true  // the lead byte of full-width forms (０–９), counted generously
+            case 0x80...: nonASCII = true
+            default: break
+            }
+        }
+        return digits >= 9 || (digits >= 6 && nonASCII) || (digits >= 4 && dots)
     }
 
     var total: Int { findings.values.reduce(0, +) }

@@ -88,7 +88,8 @@ public struct RenameRule: GovernanceRule {
 final class Projection: RecordStep {
     let outputSchema: Schema
     var stats = RuleStats()
-    private let positions: [Int]
+    /// Output field `i` is input field `positions[i]`.
+    let positions: [Int]
     private let identity: Bool
 
     init(input: Schema, positions: [Int], names: [String]) {

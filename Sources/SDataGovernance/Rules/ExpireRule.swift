@@ -56,6 +56,8 @@ public struct ExpireRule: GovernanceRule {
 }
 
 final class ExpireStep: DatasetStep {
+    var readPositions: Set<Int> { [position] }
+
     var stats = RuleStats()
     private let position: Int
     private let seconds: Int

@@ -90,6 +90,8 @@ public struct GeneralizeRule: GovernanceRule {
 }
 
 final class GeneralizeStep: RecordStep {
+    var rewrittenPositions: Set<Int>? { Set(positions) }
+
     let outputSchema: Schema
     var stats = RuleStats()
     private let positions: [Int]

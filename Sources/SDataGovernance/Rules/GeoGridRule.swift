@@ -51,6 +51,8 @@ public struct GeoGridRule: GovernanceRule {
 }
 
 final class GeoGridStep: RecordStep {
+    var rewrittenPositions: Set<Int>? { [lat, lon] }
+
     let outputSchema: Schema
     var stats = RuleStats()
     private let lat: Int

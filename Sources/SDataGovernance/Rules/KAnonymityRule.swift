@@ -43,6 +43,8 @@ public struct KAnonymityRule: GovernanceRule {
 }
 
 final class KAnonymityStep: DatasetStep {
+    var readPositions: Set<Int> { Set(positions) }
+
     var stats = RuleStats()
     private let positions: [Int]
     private let k: Int

@@ -47,6 +47,8 @@ public struct LDiversityRule: GovernanceRule {
 }
 
 final class LDiversityStep: DatasetStep {
+    var readPositions: Set<Int> { Set(positions + [sensitive]) }
+
     var stats = RuleStats()
     private let positions: [Int]
     private let sensitive: Int

@@ -113,6 +113,8 @@ public struct TopBottomCodeRule: GovernanceRule {
 
 /// A per-record step that maps the values of some fields; `nil` from the transform means "cannot read this value".
 final class MapStep: RecordStep {
+    var rewrittenPositions: Set<Int>? { Set(positions) }
+
     let outputSchema: Schema
     var stats = RuleStats()
     private let positions: [Int]

@@ -100,6 +100,8 @@ public struct PseudonymizeRule: GovernanceRule {
 }
 
 final class PseudonymizeStep: RecordStep {
+    var rewrittenPositions: Set<Int>? { Set(positions) }
+
     let outputSchema: Schema
     var stats = RuleStats()
     private let positions: [Int]

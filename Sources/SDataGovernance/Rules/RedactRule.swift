@@ -109,6 +109,9 @@ public struct RedactRule: GovernanceRule {
 }
 
 final class RedactStep: RecordStep {
+    var rewrittenPositions: Set<Int>? { Set(positions) }
+    var mayDropRecords: Bool { action != .redact }
+
     let outputSchema: Schema
     var stats = RuleStats()
     private let positions: [Int]

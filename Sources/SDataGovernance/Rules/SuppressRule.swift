@@ -47,6 +47,8 @@ public struct SuppressRule: GovernanceRule {
 }
 
 final class SuppressStep: DatasetStep {
+    var readPositions: Set<Int> { Set(positions) }
+
     var stats = RuleStats()
     private let positions: [Int]
     private let minCount: Int
