@@ -123,7 +123,7 @@ public final class XMLRecordReader {
         hasChildren[hasChildren.count - 1] = true
         texts.append("")
         hasChildren.append(false)
-        readAttributes(prefix: relativePath())
+        if xmlTextReaderHasAttributes(reader) == 1 { readAttributes(prefix: relativePath()) }
     }
 
     /// Pops an element; returns the record when it closes one.
@@ -145,6 +145,8 @@ public final class XMLRecordReader {
 
     private func relativePath() -> String {
         guard let depth = recordDepth else { return "" }
+        // Most fields are direct children of the record: no joining needed.
+        if stack.count == depth + 1 { return stack[depth] }
         return stack[depth...].joined(separator: "/")
     }
 
@@ -159,8 +161,15 @@ public final class XMLRecordReader {
         xmlTextReaderMoveToElement(reader)
     }
 
+    /// Element and attribute names come from libxml2's dictionary, one pointer per distinct name: decode each once.
+    private var names: [UnsafePointer<xmlChar>: String] = [:]
+
     private func currentName() -> String {
-        xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
+        guard let pointer = xmlTextReaderConstLocalName(reader) else { return "" }
+        if let known = names[pointer] { return known }
+        let name = String(cString: pointer)
+        if names.count < 10_000 { names[pointer] = name }
+        return name
     }
 
     private func currentPrefix() -> String? {
