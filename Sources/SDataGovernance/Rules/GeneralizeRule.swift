@@ -85,56 +85,32 @@ public struct GeneralizeRule: GovernanceRule {
     public func bind(to input: Schema) throws(GovernanceError) -> RuleStep {
         var positions: [Int] = []
         for field in fields { positions.append(try input.require(field, for: Self.name)) }
-        return .record(GeneralizeStep(input: input, positions: positions, method: method))
+        let method = self.method
+        return .record(MapStep(input: input, positions: positions, rule: Self.name, expected: method.expected,
+                               type: method.outputType) { GeneralizeRule.generalize($0, method) })
     }
 }
 
-final class GeneralizeStep: RecordStep {
-    var rewrittenPositions: Set<Int>? { Set(positions) }
-
-    let outputSchema: Schema
-    var stats = RuleStats()
-    private let positions: [Int]
-    private let method: GeneralizeRule.Method
-    private var row = 0
-
-    init(input: Schema, positions: [Int], method: GeneralizeRule.Method) {
-        var schema = input
-        for position in positions {
-            switch method {
-            case .band: schema.setType(.string, at: position)
-            case .decimals: schema.setType(.number, at: position)
-            case .truncate: if schema.fields[position].type != .date { schema.setType(.datetime, at: position) }
-            case .lookup: schema.setType(.string, at: position)
-            }
-        }
-        outputSchema = schema
-        self.positions = positions
-        self.method = method
-    }
-
-    func apply(_ record: inout Record) throws(GovernanceError) -> Bool {
-        row += 1
-        for position in positions where !record[position].isNull {
-            guard let value = generalize(record[position]) else {
-                let name = outputSchema.fields[position].name
-                throw GovernanceError("rule 'generalize' cannot read field '\(name)' of record \(row) as \(expected)")
-            }
-            record[position] = value
-            stats.valuesChanged += 1
-        }
-        return true
-    }
-
-    private var expected: String {
-        switch method {
+extension GeneralizeRule.Method {
+    var expected: String {
+        switch self {
         case .band, .decimals: "a number"
         case .truncate: "a date or datetime"
         case .lookup: "a value of the lookup table (unmapped: fail)"
         }
     }
 
-    private func generalize(_ value: Value) -> Value? {
+    func outputType(_ field: Field) -> FieldType? {
+        switch self {
+        case .band, .lookup: .string
+        case .decimals: .number
+        case .truncate: field.type == .date ? nil : .datetime
+        }
+    }
+}
+
+extension GeneralizeRule {
+    static func generalize(_ value: Value, _ method: Method) -> Value? {
         switch method {
         case .band(let width):
             let number: Double
@@ -143,7 +119,7 @@ final class GeneralizeStep: RecordStep {
                 let low = Int64(floorDivide(int, Int64(width))) * Int64(width)
                 return .string("\(low)-\(low + Int64(width) - 1)")
             case .string(let text):
-                if let int = Int64(text) { return generalize(.integer(int)) }
+                if let int = Int64(text) { return generalize(.integer(int), method) }
                 guard let double = Double(text), double.isFinite else { return nil }
                 number = double
             default:
@@ -173,7 +149,7 @@ final class GeneralizeStep: RecordStep {
         }
     }
 
-    private func floorDivide(_ lhs: Int64, _ rhs: Int64) -> Int64 {
+    static func floorDivide(_ lhs: Int64, _ rhs: Int64) -> Int64 {
         let quotient = lhs / rhs
         return (lhs % rhs != 0 && (lhs < 0) != (rhs < 0)) ? quotient - 1 : quotient
     }

@@ -37,7 +37,7 @@ public struct MaskRule: GovernanceRule {
     public func bind(to input: Schema) throws(GovernanceError) -> RuleStep {
         var positions: [Int] = []
         for field in fields { positions.append(try input.require(field, for: Self.name)) }
-        return .record(MapStep(input: input, positions: positions, type: .string) { value in
+        return .record(MapStep(input: input, positions: positions, rule: Self.name, expected: "text", type: { _ in .string }) { value in
             let text = value.text
             let kept = text.suffix(keepLast)
             return .string(String(repeating: mask, count: text.count - kept.count) + kept)
@@ -90,7 +90,8 @@ public struct TopBottomCodeRule: GovernanceRule {
     public func bind(to input: Schema) throws(GovernanceError) -> RuleStep {
         var positions: [Int] = []
         for field in fields { positions.append(try input.require(field, for: Self.name)) }
-        return .record(MapStep(input: input, positions: positions, type: nil) { value in
+        return .record(MapStep(input: input, positions: positions, rule: Self.name, expected: "a number",
+                               type: { _ in nil }) { value in
             let number: Double?
             if case .string(let text) = value { number = Double(text) } else { number = value.doubleValue }
             guard let number else { return nil }
@@ -111,21 +112,30 @@ public struct TopBottomCodeRule: GovernanceRule {
     }
 }
 
-/// A per-record step that maps the values of some fields; `nil` from the transform means "cannot read this value".
+/// A per-record step that maps the values of some fields; `nil` from the transform means "cannot read this value",
+/// which fails the run with the rule, field and record named (never the value).
 final class MapStep: RecordStep {
     var rewrittenPositions: Set<Int>? { Set(positions) }
 
     let outputSchema: Schema
     var stats = RuleStats()
     private let positions: [Int]
+    private let rule: String
+    private let expected: String
     private let transform: (Value) -> Value?
     private var row = 0
 
-    init(input: Schema, positions: [Int], type: FieldType?, transform: @escaping (Value) -> Value?) {
+    /// `type` gives each mapped field's output type from its input field (`nil`: unchanged).
+    init(input: Schema, positions: [Int], rule: String, expected: String, type: (Field) -> FieldType?,
+         transform: @escaping (Value) -> Value?) {
         var schema = input
-        if let type { for position in positions { schema.setType(type, at: position) } }
+        for position in positions {
+            if let newType = type(input.fields[position]) { schema.setType(newType, at: position) }
+        }
         outputSchema = schema
         self.positions = positions
+        self.rule = rule
+        self.expected = expected
         self.transform = transform
     }
 
@@ -133,7 +143,8 @@ final class MapStep: RecordStep {
         row += 1
         for position in positions where !record[position].isNull {
             guard let value = transform(record[position]) else {
-                throw GovernanceError("cannot read field '\(outputSchema.fields[position].name)' of record \(row)")
+                let name = outputSchema.fields[position].name
+                throw GovernanceError("rule '\(rule)' cannot read field '\(name)' of record \(row) as \(expected)")
             }
             if value != record[position] {
                 record[position] = value
