@@ -171,8 +171,11 @@ public final class GovernancePlan {
                     continue records
                 }
             }
+            if gateMode != .off, scan(record), gateMode == .suppress {
+                gateSuppressed += 1
+                continue records
+            }
             rowsKept += 1
-            if gateMode != .off { scan(record) }
             output.append(record)
         }
         rowsOut += output.count
@@ -180,10 +183,10 @@ public final class GovernancePlan {
     }
 
     /// The aggregate rows, when the last rule aggregates; call once after the last ``govern(_:)``.
-    public func finish() -> GovernedBatch? {
+    public func finish() throws(GovernanceError) -> GovernedBatch? {
         guard let last = stages.last, case .aggregate(let step) = last else { return nil }
-        let rows = step.finish()
-        if gateMode != .off { rows.forEach(scan) }
+        let rows = try step.finish()
+        if gateMode != .off { for row in rows { scan(row) } }
         rowsOut += rows.count
         return GovernedBatch(schema: outputSchema, records: rows)
     }
@@ -194,13 +197,20 @@ public final class GovernancePlan {
         return (epsilon, step.budget)
     }
 
-    private func scan(_ record: Record) {
+    /// Scans a record's text values; returns whether anything was found.
+    @discardableResult
+    private func scan(_ record: Record) -> Bool {
+        var found = false
         for (index, value) in record.enumerated() {
             guard case .string(let text) = value else { continue }
             let name = outputSchema.fields[index].name
-            if !unscanned.contains(name) { scanner.scan(text, field: name) }
+            if !unscanned.contains(name), scanner.scan(text, field: name) { found = true }
         }
+        return found
     }
+
+    /// Records the PII gate dropped (`pii_gate: suppress`).
+    private var gateSuppressed = 0
 
     /// True unless the PII gate blocks and found something.
     public var gatePassed: Bool { gateMode != .block || scanner.total == 0 }
@@ -223,6 +233,7 @@ public final class GovernancePlan {
         return GovernanceReport(
             classification: classification, roles: roles, rowsIn: rowsIn, rowsOut: rowsOut, rowsSuppressed: rowsIn - rowsKept,
             rules: entries,
-            piiGate: .init(mode: gateMode, passed: gatePassed, findings: scanner.findings))
+            piiGate: .init(mode: gateMode, passed: gatePassed, findings: scanner.findings,
+                           rowsSuppressed: gateMode == .suppress ? gateSuppressed : nil))
     }
 }

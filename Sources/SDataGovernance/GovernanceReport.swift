@@ -13,6 +13,13 @@ public struct GovernanceReport: Sendable, Codable, Equatable {
         public var passed: Bool
         /// Findings per `field:detector`, counts only.
         public var findings: [String: Int]
+        /// Records dropped by `pii_gate: suppress`.
+        public var rowsSuppressed: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case mode, passed, findings
+            case rowsSuppressed = "rows_suppressed"
+        }
     }
 
     public var classification: String

@@ -60,7 +60,7 @@ public protocol AggregateStep: AnyObject {
     var stats: RuleStats { get set }
     func accumulate(_ record: Record)
     /// The aggregate rows; called once, after the last record.
-    func finish() -> [Record]
+    func finish() throws(GovernanceError) -> [Record]
     var details: [String: Int] { get }
     /// The privacy loss ε one release of this aggregate costs (`nil` without noise).
     var epsilon: Double? { get }

@@ -4,6 +4,8 @@ public enum PIIGateMode: String, Sendable, CaseIterable, Codable {
     case block
     /// Publish, but record the findings in the report and the run log.
     case warn
+    /// Drop every record in which something is found, and publish the rest.
+    case suppress
     case off
 }
 
@@ -16,11 +18,13 @@ final class PIIScanner {
     /// Detectors that found something in a recently seen value, per field: most fields repeat a few values.
     private var recent: [String: [String: [String]]] = [:]
 
-    func scan(_ text: String, field: String) {
-        guard Self.mayHoldPersonalData(text) else { return }
+    /// Counts the findings in `text`; returns whether there were any.
+    @discardableResult
+    func scan(_ text: String, field: String) -> Bool {
+        guard Self.mayHoldPersonalData(text) else { return false }
         if let known = recent[field]?[text] {
             for name in known { findings["\(field):\(name)", default: 0] += 1 }
-            return
+            return !known.isEmpty
         }
         let scalars = Array((TextNormalizer.needsNormalizing(text) ? TextNormalizer.normalize(text) : text).unicodeScalars)
         var found: [String] = []
@@ -30,6 +34,7 @@ final class PIIScanner {
         }
         if recent[field, default: [:]].count >= 4096 { recent[field] = [:] }
         recent[field, default: [:]][text] = found
+        return !found.isEmpty
     }
 
     /// Rules out text no built-in detector can match, without decoding it: e-mails need `@`, IPv6 needs `:`, phone

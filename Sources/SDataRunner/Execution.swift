@@ -223,7 +223,7 @@ struct Execution {
             written += governed.count
             runner.progress.update(spec.id, .writing, written)
         }
-        if let aggregated = plan.finish() {
+        if let aggregated = try plan.finish() {
             for writer in writers { try writer.write(aggregated) }
         }
         try draft.finishWriting()

@@ -76,6 +76,17 @@ struct AdversarialPIITests {
         }
     }
 
+    @Test func theGateCanSuppressRecordsInsteadOfBlocking() throws {
+        let plan = try GovernancePlan(rules: [], input: Schema([Field(name: "note", type: .string)]), piiGate: .suppress)
+        let out = try plan.govern(RecordBatch(schema: plan.inputSchema, records: [
+            [.string("괜찮음")], [.string("연락 ０１０－１２３４－５６７８")], [.string("메일 a.b@example.org")],
+        ]))
+        #expect(out.records == [[.string("괜찮음")]])
+        #expect(plan.gatePassed)
+        #expect(plan.report.piiGate.rowsSuppressed == 2)
+        #expect(plan.report.rowsSuppressed == 2)
+    }
+
     @Test func onMatchCanDropTheRowOrFailTheRun() throws {
         let drop = try Self.redactStep(["phone"], action: .dropRow)
         let kept = try drop.govern(RecordBatch(schema: drop.inputSchema, records: [[.string("ok")], [.string("010-1234-5678")]]))

@@ -26,10 +26,14 @@ struct PrivacyBudgetTests {
         let rows: [[Value]] = Array(repeating: [.string("a")], count: 30) + Array(repeating: [.string("b")], count: 3)
         let plan = try GovernancePlan(rules: [AggregateRule(groupBy: ["district"], minCount: 10)], input: schema)
         _ = try plan.govern(RecordBatch(schema: schema, records: rows))
-        let out = try #require(plan.finish())
+        let out = try #require(try plan.finish())
         #expect(out.records == [[.string("a"), .integer(30)]])
         #expect(plan.report.rules[0].details?["cells_suppressed"] == 1)
         #expect(plan.outputSchema.names == ["district", "count"])
+        let strict = try GovernancePlan(rules: [AggregateRule(groupBy: ["district"], minCount: 10, action: .fail)],
+                                        input: schema)
+        _ = try strict.govern(RecordBatch(schema: schema, records: rows))
+        #expect(throws: GovernanceError.self) { _ = try strict.finish() }
     }
 
     /// Releases spend ε; once the budget is spent the next release is refused and nothing is published; unchanged

@@ -35,12 +35,15 @@ public struct AggregateRule: GovernanceRule {
     public let countName: String
     public let sums: [Sum]
     public let minCount: Int
+    /// What a cell below `min_count` does: `suppress` (not published) or `fail` (the run stops).
+    public let action: GateAction
     public let epsilon: Double?
     public let budget: Double?
     let noiseKey: [UInt8]
 
     public init(groupBy: [String], countName: String = "count", sums: [Sum] = [], minCount: Int = 0,
-                epsilon: Double? = nil, budget: Double? = nil, noiseKey: [UInt8] = []) {
+                action: GateAction = .suppress, epsilon: Double? = nil, budget: Double? = nil, noiseKey: [UInt8] = []) {
+        self.action = action
         self.noiseKey = noiseKey
         self.groupBy = groupBy
         self.countName = countName
@@ -51,7 +54,7 @@ public struct AggregateRule: GovernanceRule {
     }
 
     public static func decode(_ node: ConfigNode, diagnostics: inout Diagnostics) -> AggregateRule? {
-        guard let options = RuleOptions(rule: name, node: node, allowed: ["group_by", "count", "sums", "min_count", "noise"],
+        guard let options = RuleOptions(rule: name, node: node, allowed: ["group_by", "count", "sums", "min_count", "action", "noise"],
                                         diagnostics: &diagnostics) else { return nil }
         guard let groupNode = options.require("group_by", diagnostics: &diagnostics) else { return nil }
         guard let groupBy = groupNode.stringList, !groupBy.isEmpty else {
@@ -97,8 +100,9 @@ public struct AggregateRule: GovernanceRule {
                 budget = total
             }
         }
-        return AggregateRule(groupBy: groupBy, countName: countName, sums: sums, minCount: minCount, epsilon: epsilon,
-                             budget: budget, noiseKey: noiseKey)
+        guard let action = GateAction.decode(options["action"], rule: name, diagnostics: &diagnostics) else { return nil }
+        return AggregateRule(groupBy: groupBy, countName: countName, sums: sums, minCount: minCount, action: action,
+                             epsilon: epsilon, budget: budget, noiseKey: noiseKey)
     }
 
     public var referencedFields: [String] { groupBy + sums.map(\.field) }
@@ -154,7 +158,7 @@ final class GroupAggregateStep: AggregateStep {
         }
     }
 
-    func finish() -> [Record] {
+    func finish() throws(GovernanceError) -> [Record] {
         var rows: [Record] = []
         let measures = 1 + sumPositions.count
         let share = rule.epsilon.map { $0 / Double(measures) }
@@ -166,6 +170,10 @@ final class GroupAggregateStep: AggregateStep {
             if let share { count += Laplace.sample(scale: 1 / share, using: &generator) }
             let published = max(0, Int(count.rounded()))
             guard published >= rule.minCount, published > 0 else {
+                if rule.action == .fail, published > 0 {
+                    throw GovernanceError("minimum cell count gate: a cell of the aggregate has fewer than "
+                                          + "\(rule.minCount) records (action: fail)")
+                }
                 suppressed += 1
                 continue
             }
