@@ -77,3 +77,4 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
         return values
     }
 }
+

@@ -27,6 +27,11 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .long, help: "Fetch, govern and write, then report without publishing.")
     var dryRun = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Run only pipelines whose schedule has fired since their last run (for cron or systemd timers).",
+        discussion: "Missed firings during downtime give one run, not one per firing. A pipeline that never ran is due."))
+    var due = false
+
     func validate() throws {
         if all && !specs.isEmpty { throw ValidationError("give spec files or --all, not both") }
         if !all && specs.isEmpty { throw ValidationError("name the specs to run, or use --all") }
@@ -56,6 +61,13 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let catalog = try global.openCatalog()
+        if due {
+            loaded = try await Run.dueSpecs(loaded, catalog: catalog, now: Date())
+            if loaded.isEmpty {
+                if global.json { try Output.json([RunSummary]()) } else { Output.line("no pipeline is due") }
+                return
+            }
+        }
         let lock: Catalog.RunLock
         do {
             lock = try catalog.acquireRunLock()
@@ -90,6 +102,29 @@ struct Run: AsyncParsableCommand {
             }
         }
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// The specs whose schedule fired after their last run started (specs without a schedule are never due).
+    static func dueSpecs(_ specs: [PipelineSpec], catalog: Catalog, now: Date) async throws -> [PipelineSpec] {
+        var due: [PipelineSpec] = []
+        for spec in specs {
+            guard let schedule = spec.schedule else {
+                Output.line("- \(spec.id): no schedule")
+                continue
+            }
+            let zone = spec.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+            guard let last = try await catalog.store.runs(pipeline: spec.id, limit: 1).first else {
+                due.append(spec)
+                continue
+            }
+            let times = DueTimes(schedule: schedule, timeZone: zone)
+            if times.latest(atOrBefore: now, since: last.startedAt) != nil {
+                due.append(spec)
+            } else if let next = times.next(after: now) {
+                Output.line("- \(spec.id): not due (next run \(Timestamp.string(next)))")
+            }
+        }
+        return due
     }
 
     static func describe(_ summary: RunSummary) -> String {
