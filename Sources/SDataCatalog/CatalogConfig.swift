@@ -17,9 +17,20 @@ public struct CatalogConfig: Sendable, Codable, Equatable {
     /// The license of datasets that do not name one.
     public var license: String?
     public var language: String?
+    public var alerts: Alerts?
+
+    /// Where alerts go.
+    public struct Alerts: Sendable, Codable, Equatable {
+        /// An HTTP(S) URL that receives a JSON POST for each alert.
+        public var webhookURL: String?
+
+        enum CodingKeys: String, CodingKey {
+            case webhookURL = "webhook_url"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case title, description, publisher, license, language
+        case title, description, publisher, license, language, alerts
         case baseURL = "base_url"
     }
 

@@ -230,9 +230,11 @@ struct Execution {
     }
 
     /// Deletes whatever the run left behind after a failure.
+    /// Works from the run id alone, so that it also cleans up after a copy of this execution that was cancelled.
     mutating func cleanUp() async {
         if let draft { catalog.publisher.discard(draft) }
         draft = nil
+        try? FileManager.default.removeItem(atPath: catalog.layout.draftsDirectory + "/" + record.id)
         await destroyStage(reason: "run failed")
     }
 

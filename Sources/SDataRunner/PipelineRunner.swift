@@ -16,10 +16,13 @@ public struct PipelineRunner: Sendable {
     public struct Options: Sendable {
         public var dryRun: Bool
         public var batchSize: Int
+        /// Replaces the spec's retry delay (tests).
+        public var retryDelayOverride: Double?
 
-        public init(dryRun: Bool = false, batchSize: Int = 4096) {
+        public init(dryRun: Bool = false, batchSize: Int = 4096, retryDelayOverride: Double? = nil) {
             self.dryRun = dryRun
             self.batchSize = batchSize
+            self.retryDelayOverride = retryDelayOverride
         }
     }
 
@@ -38,8 +41,25 @@ public struct PipelineRunner: Sendable {
         self.options = options
     }
 
-    /// Runs `spec` once; failures are recorded and returned as a failed summary, not thrown.
+    /// Runs `spec`, retrying a failed run `retries` times with a doubling delay; each attempt is its own run record.
+    /// Failures are recorded and returned as a failed summary, not thrown.
     public func run(_ spec: PipelineSpec) async -> RunSummary {
+        var attempt = 0
+        while true {
+            let summary = await runOnce(spec)
+            guard summary.run.status == .failed, attempt < spec.operations.retries, !Task.isCancelled else {
+                return summary
+            }
+            attempt += 1
+            let delay = options.retryDelayOverride ?? Double(spec.operations.retryDelay) * pow(2, Double(attempt - 1))
+            logger.warning("run failed; retrying", metadata: ["pipeline": "\(spec.id)", "attempt": "\(attempt + 1)",
+                                                              "delay_s": "\(Int(delay))"])
+            try? await Task.sleep(for: .seconds(delay))
+        }
+    }
+
+    /// One attempt, cancelled after the spec's `timeout`.
+    private func runOnce(_ spec: PipelineSpec) async -> RunSummary {
         let startedAt = Date()
         var record = RunRecord(id: RunID.make(at: startedAt), pipeline: spec.id, startedAt: startedAt,
                                specHash: spec.specHash)
@@ -57,7 +77,10 @@ public struct PipelineRunner: Sendable {
         var execution = Execution(spec: spec, runner: self, record: record, logger: logger)
         var summary: RunSummary
         do {
-            summary = try await execution.perform()
+            summary = try await PipelineRunner.withTimeout(spec.operations.timeout) { [execution] in
+                var attempt = execution
+                return try await attempt.perform()
+            }
         } catch {
             await execution.cleanUp()
             record = execution.record
@@ -81,6 +104,24 @@ public struct PipelineRunner: Sendable {
         return summary
     }
 
+    /// Runs `body`, cancelling it after `seconds` (nil: no limit) and throwing ``RunTimeout``.
+    static func withTimeout(_ seconds: Int?, _ body: @escaping @Sendable () async throws -> RunSummary) async throws
+        -> RunSummary {
+        guard let seconds else { return try await body() }
+        return try await withThrowingTaskGroup(of: RunSummary?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let summary = first else {
+                throw RunTimeout(seconds: seconds)
+            }
+            return summary
+        }
+    }
+
     /// A full sentence for any error, without values.
     static func describe(_ error: any Error) -> String {
         switch error {
@@ -88,6 +129,7 @@ public struct PipelineRunner: Sendable {
         case let error as GovernanceError: error.message
         case let error as CatalogError: error.message
         case let error as DiagnosticsError: error.description
+        case let error as RunTimeout: "the run took longer than its timeout of \(error.seconds) s and was stopped; nothing was published"
         case is CancellationError: "the run was cancelled"
         default: "\(error)"
         }
@@ -105,4 +147,9 @@ enum RunID {
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return stamp + "-" + String(repeating: "0", count: 8 - suffix.count) + suffix
     }
+}
+
+/// A run stopped by its `timeout`.
+struct RunTimeout: Error {
+    let seconds: Int
 }

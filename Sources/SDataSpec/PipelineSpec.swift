@@ -19,6 +19,8 @@ public struct PipelineSpec: Sendable {
     public var schema: SchemaSpec?
     public var governance: GovernanceSpec
     public var publish: PublishSpec
+    /// Retries, timeout and staleness alerting.
+    public var operations = OperationsSpec()
     /// Findings that do not stop the spec from running (shown by `sdata validate` and `sdata run`).
     public var warnings: [Diagnostic] = []
 
@@ -26,6 +28,32 @@ public struct PipelineSpec: Sendable {
     public var directory: String {
         guard let slash = file.lastIndex(of: "/") else { return "." }
         return String(file[..<slash])
+    }
+}
+
+/// How a pipeline is run unattended.
+public struct OperationsSpec: Sendable, Equatable {
+    /// Further attempts after a failed run (`retries`), with `retryDelay` doubled after each one.
+    public var retries = 0
+    public var retryDelay: Int = 60
+    /// Seconds a run may take before it is cancelled and recorded as failed.
+    public var timeout: Int?
+    /// Seconds without a successful run after which `sdata run --due` alerts.
+    public var maxStaleness: Int?
+
+    public init() {}
+
+    /// Seconds in a duration written `30s`, `5m`, `2h`, `1d` or `1w`.
+    public static func seconds(_ text: String) -> Int? {
+        guard let unit = text.last, let count = Int(text.dropLast()), count >= 0 else { return nil }
+        switch unit {
+        case "s": return count
+        case "m": return count * 60
+        case "h": return count * 3600
+        case "d": return count * 86_400
+        case "w": return count * 7 * 86_400
+        default: return nil
+        }
     }
 }
 

@@ -16,7 +16,8 @@ public struct SpecLoader: Sendable {
         self.variables = variables
     }
 
-    static let topLevelKeys = ["id", "title", "description", "owner", "schedule", "timezone", "source", "schema",
+    static let topLevelKeys = ["id", "title", "description", "owner", "schedule", "timezone", "retries", "retry_delay",
+                               "timeout", "max_staleness", "source", "schema",
                                "governance", "publish"]
 
     /// Loads the spec at `file`.
@@ -111,6 +112,7 @@ struct SpecDecoder {
         if timezone != nil, root["schedule"] == nil {
             diagnostics.error("'timezone' is set but there is no 'schedule'", at: root["timezone"]?.location)
         }
+        let operations = decodeOperations(root)
         let source = decodeSource(root["source"], parent: root)
         let schema = root["schema"].flatMap { decodeSchema($0) }
         let governance = decodeGovernance(root["governance"])
@@ -123,9 +125,31 @@ struct SpecDecoder {
             diagnostics.error("incremental cursor '\(cursor)' is not a declared field", at: root["source"]?["incremental"]?.location)
         }
         guard let id, let source, let governance, let publish, !diagnostics.hasErrors else { return nil }
-        return PipelineSpec(file: file, specHash: hash, id: id, title: title ?? id, description: description ?? "",
+        var spec = PipelineSpec(file: file, specHash: hash, id: id, title: title ?? id, description: description ?? "",
                             owner: owner, schedule: schedule, timezone: timezone, source: source, schema: schema,
                             governance: governance, publish: publish)
+        spec.operations = operations
+        return spec
+    }
+
+    /// `retries`, `retry_delay`, `timeout`, `max_staleness`.
+    mutating func decodeOperations(_ root: ConfigNode) -> OperationsSpec {
+        var operations = OperationsSpec()
+        if let node = root["retries"] {
+            if let count = node.int, (0...10).contains(count) { operations.retries = count } else {
+                diagnostics.error("'retries' must be a whole number from 0 to 10", at: node.location)
+            }
+        }
+        func duration(_ key: String) -> Int? {
+            guard let node = root[key] else { return nil }
+            if let seconds = node.scalar.flatMap(OperationsSpec.seconds), seconds > 0 { return seconds }
+            diagnostics.error("'\(key)' must be a duration such as 30s, 5m, 2h or 1d", at: node.location)
+            return nil
+        }
+        if let delay = duration("retry_delay") { operations.retryDelay = delay }
+        operations.timeout = duration("timeout")
+        operations.maxStaleness = duration("max_staleness")
+        return operations
     }
 
     static func isIdentifier(_ text: String) -> Bool {

@@ -61,10 +61,15 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let catalog = try global.openCatalog()
+        let allSpecs = loaded
         if due {
             loaded = try await Run.dueSpecs(loaded, catalog: catalog, now: Date())
             if loaded.isEmpty {
                 if global.json { try Output.json([RunSummary]()) } else { Output.line("no pipeline is due") }
+                if let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
+                                                           logger: Logger(label: "sdata.alerts")) {
+                    for alert in try await Run.staleness(allSpecs, catalog: catalog, now: Date()) { await alerts.send(alert) }
+                }
                 return
             }
         }
@@ -82,12 +87,21 @@ struct Run: AsyncParsableCommand {
                                         Terminal.progress("\(pipeline): \(phase.rawValue) \(rows) rows")
                                     },
                                     options: .init(dryRun: dryRun))
+        let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
+                                                 logger: Logger(label: "sdata.alerts"))
         var summaries: [RunSummary] = []
         for spec in loaded {
             let summary = await runner.run(spec)
             Terminal.clearProgress()
             summaries.append(summary)
             if !global.json { Output.line(Run.describe(summary)) }
+            if summary.run.status == .failed, let alerts, !dryRun {
+                await alerts.send(Alert(event: .runFailed, pipeline: spec.id, catalog: catalog.config.title,
+                                        message: summary.run.error ?? "the run failed", runId: summary.run.id))
+            }
+        }
+        if due, let alerts {
+            for alert in try await Run.staleness(allSpecs, catalog: catalog, now: Date()) { await alerts.send(alert) }
         }
         let failed = summaries.filter { $0.run.status == .failed }.count
         if global.json {
@@ -102,6 +116,27 @@ struct Run: AsyncParsableCommand {
             }
         }
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Alerts for pipelines without a successful run for longer than their `max_staleness`, at most one per pipeline
+    /// and staleness period (remembered in the store).
+    static func staleness(_ specs: [PipelineSpec], catalog: Catalog, now: Date) async throws -> [Alert] {
+        var alerts: [Alert] = []
+        for spec in specs {
+            guard let limit = spec.operations.maxStaleness else { continue }
+            let runs = try await catalog.store.runs(pipeline: spec.id, limit: 500)
+            let success = runs.first { $0.status == .published || $0.status == .unchanged }
+            let since = success?.startedAt ?? runs.last?.startedAt ?? now
+            guard now.timeIntervalSince(since) > Double(limit) else { continue }
+            let marker = "alert:stale:" + spec.id
+            if let sent = try await catalog.store.bookmark(pipeline: marker),
+               now.timeIntervalSince(Timestamp.date(sent)) < Double(limit) { continue }
+            try await catalog.store.setBookmark(Timestamp.string(now), pipeline: marker)
+            alerts.append(Alert(event: .stale, pipeline: spec.id, catalog: catalog.config.title,
+                                message: "no successful run for more than \(limit) s (max_staleness)",
+                                at: now, lastSuccess: success?.startedAt))
+        }
+        return alerts
     }
 
     /// The specs whose schedule fired after their last run started (specs without a schedule are never due).
