@@ -22,6 +22,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Log level: debug, info, warning, error.", valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .long, help: ArgumentHelp("Log line format: logfmt (default) or json.", valueName: "format"))
+    var logFormat: String = "logfmt"
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     var catalogRoot: String { catalog ?? environment["SDATA_CATALOG"] ?? "catalog" }
@@ -30,13 +33,16 @@ struct GlobalOptions: ParsableArguments {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of debug, info, warning, error")
         }
+        if logFormat != "logfmt" && logFormat != "json" {
+            throw ValidationError("--log-format must be logfmt or json")
+        }
     }
 
     /// Sets up logging once, at the edge: logfmt lines on standard error, secrets scrubbed.
     func bootstrapLogging(redactor: SecretRedactor) {
         let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (Terminal.isInteractive ? .warning : .info)
         LoggingSystem.bootstrap { label in
-            var handler = LogfmtHandler(label: label, redactor: redactor)
+            var handler = LogfmtHandler(label: label, redactor: redactor, json: logFormat == "json")
             handler.logLevel = level
             return handler
         }

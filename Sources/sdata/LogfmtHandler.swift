@@ -2,17 +2,19 @@ import Foundation
 import Logging
 import SDataCore
 
-/// logfmt lines on standard error (`time=… level=info msg="run started" pipeline=x`), with every known secret
-/// scrubbed from the line.
+/// Log lines on standard error, logfmt (`time=… level=info msg="run started" pipeline=x`) or one JSON object per
+/// line, with every known secret scrubbed from the line.
 struct LogfmtHandler: LogHandler {
     let label: String
     let redactor: SecretRedactor
+    let json: Bool
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
 
-    init(label: String, redactor: SecretRedactor) {
+    init(label: String, redactor: SecretRedactor, json: Bool = false) {
         self.label = label
         self.redactor = redactor
+        self.json = json
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -25,7 +27,9 @@ struct LogfmtHandler: LogHandler {
                       ("msg", "\(event.message)")]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
-        let line = fields.map { key, value in "\(key)=\(LogfmtHandler.quote(value))" }.joined(separator: " ")
+        let line = json
+            ? "{" + fields.map { key, value in JSONText.quote(key) + ":" + JSONText.quote(value) }.joined(separator: ",") + "}"
+            : fields.map { key, value in "\(key)=\(LogfmtHandler.quote(value))" }.joined(separator: " ")
         Terminal.clearProgress()
         FileHandle.standardError.write(Data((redactor.redact(line) + "\n").utf8))
     }

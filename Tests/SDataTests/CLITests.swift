@@ -69,6 +69,22 @@ struct CLITests {
         #expect(result.stderr.contains("x.yaml:3:13: warning: a sensitive pipeline without a 'k_anonymity' rule"))
     }
 
+    @Test func logsCanBeJSONLines() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["init", directory]).status == 0)
+        let run = try TestSupport.execute(TestSupport.sdataBinary, ["run", "--all", "--log-format", "json", "--log-level", "info"],
+                                          in: directory)
+        #expect(run.status == 0)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count >= 3)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+            #expect(object?["level"] != nil && object?["msg"] != nil && object?["time"] != nil)
+        }
+        #expect(try TestSupport.execute(TestSupport.sdataBinary, ["runs", "--log-format", "xml"], in: directory).status == 2)
+    }
+
     @Test func pluginsAreDocumented() throws {
         let list = try TestSupport.execute(TestSupport.sdataBinary, ["plugins"])
         #expect(list.stdout.contains("file"))
