@@ -13,6 +13,9 @@ public struct CatalogLayout: Sendable {
     public var stateFile: String { root + "/state.sqlite" }
     /// The staged raw extracts, one folder per run.
     public var rawDirectory: String { root + "/raw" }
+    /// One log file per run: `logs/<run>.log`.
+    public var logsDirectory: String { root + "/logs" }
+    public func logFile(_ runId: String) -> String { logsDirectory + "/" + runId + ".log" }
     /// Drafts of versions being written: on the same file system as `public/` so that publishing is a rename, but
     /// outside it so that no web server ever shows a half-written version.
     public var draftsDirectory: String { root + "/.drafts" }

@@ -11,6 +11,8 @@ public struct RetentionAction: Sendable, Codable, Equatable {
         case deleteOrphanRaw = "delete_orphan_raw"
         /// Withdraw a published version: delete its files, keep a tombstone.
         case withdrawVersion = "withdraw_version"
+        /// Delete a run's log file.
+        case deleteRunLog = "delete_run_log"
     }
 
     public var kind: Kind
@@ -77,6 +79,16 @@ public struct Retention: Sendable {
                                            blockedByHold: hold(dataset: dataset, run: extract.runId)))
         }
         for entry in policies {
+            guard let limit = entry.policy.logSeconds else { continue }
+            for run in try await store.runs(pipeline: entry.pipeline, limit: 100_000)
+            where run.startedAt.addingTimeInterval(TimeInterval(limit)) <= now
+                && FileManager.default.fileExists(atPath: catalog.layout.logFile(run.id)) {
+                actions.append(RetentionAction(kind: .deleteRunLog, subject: run.id, dataset: entry.dataset,
+                                               reason: "log retention of \(entry.pipeline) is \(Retention.describe(limit))",
+                                               blockedByHold: hold(dataset: entry.dataset, run: run.id)))
+            }
+        }
+        for entry in policies {
             let live = try await store.versions(dataset: entry.dataset).filter { $0.withdrawnAt == nil }
                 .sorted { $0.number > $1.number }
             for (rank, version) in live.enumerated() where rank > 0 {
@@ -109,6 +121,9 @@ public struct Retention: Sendable {
                 }
                 FileSystem.removeTree(catalog.layout.rawRunDirectory(action.subject))
                 try await store.appendAudit(kind: "raw.data_deleted", subject: action.subject, detail: action.reason)
+            case .deleteRunLog:
+                FileSystem.removeTree(catalog.layout.logFile(action.subject))
+                try await store.appendAudit(kind: "run_log.deleted", subject: action.subject, detail: action.reason)
             case .withdrawVersion:
                 guard let dataset = action.dataset, let number = action.version else { continue }
                 try await store.withdrawVersion(dataset: dataset, number: number, reason: action.reason)

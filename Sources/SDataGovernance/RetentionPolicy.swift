@@ -7,11 +7,14 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var keepLast: Int?
     /// Published versions older than this are withdrawn (never the newest).
     public var versionMaxSeconds: Int?
+    /// Run log files older than this are deleted.
+    public var logSeconds: Int?
 
-    public init(rawSeconds: Int? = nil, keepLast: Int? = nil, versionMaxSeconds: Int? = nil) {
+    public init(rawSeconds: Int? = nil, keepLast: Int? = nil, versionMaxSeconds: Int? = nil, logSeconds: Int? = nil) {
         self.rawSeconds = rawSeconds
         self.keepLast = keepLast
         self.versionMaxSeconds = versionMaxSeconds
+        self.logSeconds = logSeconds
     }
 
     /// Seconds in a period written `14d`, `36h`, `2w` or `0d`.

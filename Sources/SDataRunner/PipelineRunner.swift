@@ -63,7 +63,9 @@ public struct PipelineRunner: Sendable {
         let startedAt = Date()
         var record = RunRecord(id: RunID.make(at: startedAt), pipeline: spec.id, startedAt: startedAt,
                                specHash: spec.specHash)
-        var logger = self.logger
+        let logFile = RunLogFile(path: catalog.layout.logFile(record.id), redactor: redactor)
+        let base = self.logger
+        var logger = Logger(label: base.label) { _ in RunLogHandler(base: base, file: logFile) }
         logger[metadataKey: "pipeline"] = "\(spec.id)"
         logger[metadataKey: "run"] = "\(record.id)"
         do {

@@ -179,7 +179,12 @@ extension SpecDecoder {
 
     mutating func decodeRetention(_ node: ConfigNode?) -> RetentionPolicy {
         var policy = RetentionPolicy()
-        guard let node, checkKeys(node, allowed: ["raw", "versions"], context: "'retention'") else { return policy }
+        guard let node, checkKeys(node, allowed: ["raw", "versions", "logs"], context: "'retention'") else { return policy }
+        if let logs = node["logs"] {
+            if let seconds = logs.scalar.flatMap(RetentionPolicy.seconds), seconds > 0 { policy.logSeconds = seconds } else {
+                diagnostics.error("'logs' must be a period such as 90d", at: logs.location)
+            }
+        }
         if let raw = node["raw"] {
             if let seconds = raw.scalar.flatMap(RetentionPolicy.seconds) { policy.rawSeconds = seconds } else {
                 diagnostics.error("'raw' must be a period such as 14d, 36h, 2w or 0d", at: raw.location)

@@ -121,7 +121,9 @@ struct EndToEndTests {
                                              in: project, environment: Self.tracingKey)
         #expect(result.status == 0, "\(result.stderr)")
         let published = TestSupport.allText(under: project + "/catalog/public")
-        let logs = result.stdout + result.stderr
+        let runLogs = TestSupport.allText(under: project + "/catalog/logs")
+        #expect(runLogs.contains("run finished"))
+        let logs = result.stdout + result.stderr + runLogs
         let sample = try TestSupport.read(project + "/pipelines/samples/tracing-events.csv")
         var needles = Set<String>()
         for line in sample.split(separator: "\n").dropFirst() {

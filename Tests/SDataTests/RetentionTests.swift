@@ -22,7 +22,7 @@ struct RetentionTests {
             source: { plugin: file, with: { path: data.csv } }
             governance:
               rules: [{ redact: { field: note, detect: [rrn] } }]
-              retention: { raw: 1d, versions: { keep_last: 2 } }
+              retention: { raw: 1d, versions: { keep_last: 2 }, logs: 1d }
             """, to: project + "/kept.yaml")
         let catalog = try Catalog.open(root: project + "/catalog")
         let spec = try TestSupport.spec(project + "/kept.yaml")
@@ -59,6 +59,8 @@ struct RetentionTests {
         let tomorrow = Date().addingTimeInterval(2 * 86_400)
         let due = try await retention.plan(policies: policies, now: tomorrow)
         #expect(due.filter { $0.kind == .destroyRaw }.count == 3)
+        #expect(due.filter { $0.kind == .deleteRunLog }.count == 3)
+        #expect(FileManager.default.fileExists(atPath: catalog.layout.logFile(due.first { $0.kind == .deleteRunLog }!.subject)))
         let done = try await retention.apply(due)
         #expect(done.count == due.count)
         for extract in try await catalog.store.rawExtracts() {
@@ -66,6 +68,7 @@ struct RetentionTests {
             #expect(try await catalog.store.rawKey(runId: extract.runId) == nil)
             #expect(!FileManager.default.fileExists(atPath: catalog.layout.rawRunDirectory(extract.runId)))
         }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: catalog.layout.logsDirectory).isEmpty)
         let versions = try await catalog.store.versions(dataset: "kept")
         #expect(versions.map { $0.withdrawnAt != nil } == [true, false, false])
         #expect(!FileManager.default.fileExists(atPath: catalog.layout.versionDirectory("kept", 1)))
