@@ -84,7 +84,14 @@ public struct PipelineRunner: Sendable {
                 return try await attempt.perform()
             }
         } catch {
-            await execution.cleanUp()
+            // Clean-up and bookkeeping must happen even when the run was cancelled (a signal, a timeout): do them in
+            // a task that does not inherit the cancellation.
+            let failed = execution
+            execution = await Task.detached {
+                var cleaning = failed
+                await cleaning.cleanUp()
+                return cleaning
+            }.value
             record = execution.record
             record.status = .failed
             record.error = redactor.redact(PipelineRunner.describe(error))
@@ -93,7 +100,9 @@ public struct PipelineRunner: Sendable {
         }
         summary.run.finishedAt = Date()
         do {
-            try await catalog.store.finishRun(summary.run)
+            let finished = summary.run
+            let store = catalog.store
+            try await Task.detached { try await store.finishRun(finished) }.value
         } catch {
             logger.error("cannot record the end of the run", metadata: ["reason": "\(error)"])
         }
@@ -132,7 +141,7 @@ public struct PipelineRunner: Sendable {
         case let error as CatalogError: error.message
         case let error as DiagnosticsError: error.description
         case let error as RunTimeout: "the run took longer than its timeout of \(error.seconds) s and was stopped; nothing was published"
-        case is CancellationError: "the run was cancelled"
+        case is CancellationError: "the run was stopped before it finished (cancelled); nothing was published"
         default: "\(error)"
         }
     }

@@ -90,8 +90,10 @@ struct Run: AsyncParsableCommand {
         let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
                                                  logger: Logger(label: "sdata.alerts"))
         var summaries: [RunSummary] = []
+        let stop = StopSignals()
         for spec in loaded {
-            let summary = await runner.run(spec)
+            if stop.received != nil { break }
+            let summary = await stop.cancellingOnSignal { await runner.run(spec) }
             Terminal.clearProgress()
             summaries.append(summary)
             if !global.json { Output.line(Run.describe(summary)) }
@@ -102,6 +104,10 @@ struct Run: AsyncParsableCommand {
         }
         if due, let alerts {
             for alert in try await Run.staleness(allSpecs, catalog: catalog, now: Date()) { await alerts.send(alert) }
+        }
+        if let signal = stop.received {
+            Output.error("stopped by \(signal): the interrupted run was recorded as failed and published nothing")
+            throw ExitCode(1)
         }
         let failed = summaries.filter { $0.run.status == .failed }.count
         if global.json {

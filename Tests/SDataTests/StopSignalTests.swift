@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import SDataCatalog
+
+/// SIGTERM during a run stops it cleanly: nothing published, nothing left behind, and the run record says so.
+@Suite(.serialized)
+struct StopSignalTests {
+    @Test func sigtermMidRunLeavesTheCatalogConsistent() async throws {
+        let project = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        var text = "id,value\n"
+        for row in 0..<600_000 { text += "\(row),v\(row)\n" }
+        try TestSupport.write(text, to: project + "/pipelines/big.csv")
+        try TestSupport.write("id: big\nsource: { plugin: file, with: { path: big.csv } }\n", to: project + "/pipelines/big.yaml")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.sdataBinary)
+        process.arguments = ["run", "--all"]
+        process.currentDirectoryURL = URL(fileURLWithPath: project)
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until the run is under way, then stop it.
+        let catalog = try Catalog.open(root: project + "/catalog")
+        for _ in 0..<100 where try await catalog.store.runningRuns().isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(process.processIdentifier, SIGTERM)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(stderr.contains("stopped by SIGTERM"), "\(stderr)")
+        let run = try #require(try await catalog.store.runs(pipeline: "big", limit: 1).first)
+        #expect(run.status == .failed)
+        #expect(run.error?.contains("stopped before it finished") == true, "\(run.error ?? "")")
+        #expect(try await catalog.store.versions(dataset: "big").isEmpty)
+        #expect(try await catalog.store.runningRuns().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: catalog.layout.draftsDirectory)
+            .filter { !$0.hasSuffix(".lock") }.isEmpty)
+        #expect(try await catalog.store.rawExtracts().allSatisfy { !$0.hasKey })
+        // The lock was released: the next run starts.
+        let lock = try catalog.acquireRunLock()
+        lock.release()
+    }
+}
