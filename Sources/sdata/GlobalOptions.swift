@@ -9,7 +9,7 @@ import SDataBuiltins
 
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The catalog root.", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The catalog root (default: $SDATA_CATALOG, else ./catalog).", valueName: "dir"))
     var catalog: String?
 
     @Option(name: .long, help: ArgumentHelp("A secrets file of NAME=value lines, mode 0600 (default: ./secrets.env).",
@@ -22,7 +22,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Log level: debug, info, warning, error.", valueName: "level"))
     var logLevel: String?
 
-    @Option(name: .long, help: ArgumentHelp("Log line format: logfmt (default) or json.", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Log line format: logfmt or json.", valueName: "format"))
     var logFormat: String = "logfmt"
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
