@@ -17,9 +17,4 @@ public struct RetentionPolicy: Sendable, Equatable {
         self.logSeconds = logSeconds
     }
 
-    /// Seconds in a period written `14d`, `36h`, `2w` or `0d`.
-    public static func seconds(_ text: String) -> Int? {
-        if text == "0" || text == "0d" || text == "0h" { return 0 }
-        return Period.seconds(text)
-    }
 }

@@ -260,3 +260,7 @@ extension JSONEncoder {
         return encoder
     }
 }
+
+/// An execution moves between tasks (the run, its timeout, the uncancelled clean-up) but is used by one task at a time:
+/// each hand-over passes a copy and the previous holder stops using it.
+extension Execution: @unchecked Sendable {}

@@ -28,16 +28,9 @@ struct RunLogHandler: LogHandler {
             base.log(level: event.level, event.message, metadata: merged, source: event.source, file: event.file,
                      function: event.function, line: event.line)
         }
-        var fields = ["time=\(Timestamp.string(Date()))", "level=\(event.level.rawValue)", "msg=\(quote("\(event.message)"))"]
-        for key in merged.keys.sorted() { fields.append("\(key)=\(quote("\(merged[key]!)"))") }
-        file.append(fields.joined(separator: " "))
-    }
-
-    private func quote(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }) else {
-            return value
-        }
-        return JSONText.quote(value)
+        var fields = [("time", Timestamp.string(Date())), ("level", event.level.rawValue), ("msg", "\(event.message)")]
+        for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
+        file.append(Logfmt.line(fields))
     }
 }
 
@@ -53,7 +46,7 @@ final class RunLogFile: @unchecked Sendable {
         self.redactor = redactor
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
+        _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
         handle = FileHandle(forWritingAtPath: path)
     }
 

@@ -42,19 +42,6 @@ public struct OperationsSpec: Sendable, Equatable {
     public var maxStaleness: Int?
 
     public init() {}
-
-    /// Seconds in a duration written `30s`, `5m`, `2h`, `1d` or `1w`.
-    public static func seconds(_ text: String) -> Int? {
-        guard let unit = text.last, let count = Int(text.dropLast()), count >= 0 else { return nil }
-        switch unit {
-        case "s": return count
-        case "m": return count * 60
-        case "h": return count * 3600
-        case "d": return count * 86_400
-        case "w": return count * 7 * 86_400
-        default: return nil
-        }
-    }
 }
 
 public struct SourceSpec: Sendable {

@@ -181,12 +181,12 @@ extension SpecDecoder {
         var policy = RetentionPolicy()
         guard let node, checkKeys(node, allowed: ["raw", "versions", "logs"], context: "'retention'") else { return policy }
         if let logs = node["logs"] {
-            if let seconds = logs.scalar.flatMap(RetentionPolicy.seconds), seconds > 0 { policy.logSeconds = seconds } else {
+            if let seconds = logs.scalar.flatMap(DurationText.seconds), seconds > 0 { policy.logSeconds = seconds } else {
                 diagnostics.error("'logs' must be a period such as 90d", at: logs.location)
             }
         }
         if let raw = node["raw"] {
-            if let seconds = raw.scalar.flatMap(RetentionPolicy.seconds) { policy.rawSeconds = seconds } else {
+            if let seconds = raw.scalar.flatMap(DurationText.seconds) { policy.rawSeconds = seconds } else {
                 diagnostics.error("'raw' must be a period such as 14d, 36h, 2w or 0d", at: raw.location)
             }
         }
@@ -197,7 +197,7 @@ extension SpecDecoder {
                 }
             }
             if let age = versions["max_age"] {
-                if let seconds = age.scalar.flatMap(RetentionPolicy.seconds), seconds > 0 {
+                if let seconds = age.scalar.flatMap(DurationText.seconds), seconds > 0 {
                     policy.versionMaxSeconds = seconds
                 } else {
                     diagnostics.error("'max_age' must be a period such as 365d", at: age.location)

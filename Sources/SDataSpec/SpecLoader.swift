@@ -142,7 +142,7 @@ struct SpecDecoder {
         }
         func duration(_ key: String) -> Int? {
             guard let node = root[key] else { return nil }
-            if let seconds = node.scalar.flatMap(OperationsSpec.seconds), seconds > 0 { return seconds }
+            if let seconds = node.scalar.flatMap(DurationText.seconds), seconds > 0 { return seconds }
             diagnostics.error("'\(key)' must be a duration such as 30s, 5m, 2h or 1d", at: node.location)
             return nil
         }

@@ -29,15 +29,8 @@ struct LogfmtHandler: LogHandler {
         for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
         let line = json
             ? "{" + fields.map { key, value in JSONText.quote(key) + ":" + JSONText.quote(value) }.joined(separator: ",") + "}"
-            : fields.map { key, value in "\(key)=\(LogfmtHandler.quote(value))" }.joined(separator: " ")
+            : Logfmt.line(fields)
         Terminal.clearProgress()
         FileHandle.standardError.write(Data((redactor.redact(line) + "\n").utf8))
-    }
-
-    static func quote(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
-        guard needsQuotes else { return value }
-        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 }

@@ -63,5 +63,15 @@ func isDigit(_ scalar: Unicode.Scalar) -> Bool {
     (0x30...0x39).contains(scalar.value) || (0xFF10...0xFF19).contains(scalar.value)
 }
 
+/// The value of an ASCII or full-width digit at `index`, or `nil`.
+@inline(__always)
+func digitValue(_ scalars: [Unicode.Scalar], _ index: Int) -> Int? {
+    guard index < scalars.count else { return nil }
+    let value = scalars[index].value
+    if (0x30...0x39).contains(value) { return Int(value - 0x30) }
+    if (0xFF10...0xFF19).contains(value) { return Int(value - 0xFF10) }
+    return nil
+}
+
 @inline(__always)
 func isASCIIDigit(_ scalar: Unicode.Scalar) -> Bool { (0x30...0x39).contains(scalar.value) }

@@ -12,32 +12,24 @@ public struct LandlineDetector: Detector {
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         var index = start
-        guard digit(scalars, index) == 0, let first = digit(scalars, index + 1) else { return nil }
+        guard digitValue(scalars, index) == 0, let first = digitValue(scalars, index + 1) else { return nil }
         index += 2
         if first != 2 {
-            guard let second = digit(scalars, index), LandlineDetector.areaCodes[first]?.contains(second) == true else {
+            guard let second = digitValue(scalars, index), LandlineDetector.areaCodes[first]?.contains(second) == true else {
                 return nil
             }
             index += 1
         }
         if index < scalars.count, isSeparator(scalars[index]) { index += 1 }
         var middle = 0
-        while middle < 4, digit(scalars, index) != nil { index += 1; middle += 1 }
+        while middle < 4, digitValue(scalars, index) != nil { index += 1; middle += 1 }
         guard middle >= 3 else { return nil }
         if index < scalars.count, isSeparator(scalars[index]) { index += 1 }
         for _ in 0..<4 {
-            guard digit(scalars, index) != nil else { return nil }
+            guard digitValue(scalars, index) != nil else { return nil }
             index += 1
         }
         return index - start
-    }
-
-    private func digit(_ scalars: [Unicode.Scalar], _ index: Int) -> Int? {
-        guard index < scalars.count else { return nil }
-        let value = scalars[index].value
-        if (0x30...0x39).contains(value) { return Int(value - 0x30) }
-        if (0xFF10...0xFF19).contains(value) { return Int(value - 0xFF10) }
-        return nil
     }
 
     private func isSeparator(_ scalar: Unicode.Scalar) -> Bool {

@@ -36,13 +36,7 @@ public struct MobileDetector: Detector {
     public init(replacement: String = "[PHONE]") { self.replacement = replacement }
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
-        func digit(_ index: Int) -> UInt32? {
-            guard index < scalars.count else { return nil }
-            let value = scalars[index].value
-            if (0x30...0x39).contains(value) { return value - 0x30 }
-            if (0xFF10...0xFF19).contains(value) { return value - 0xFF10 }
-            return nil
-        }
+        func digit(_ index: Int) -> Int? { digitValue(scalars, index) }
         guard digit(start) == 0, digit(start + 1) == 1, let third = digit(start + 2), [0, 1, 6, 7, 8, 9].contains(third)
         else { return nil }
         var index = start + 3

@@ -25,7 +25,7 @@ public struct ExpireRule: GovernanceRule {
                                         diagnostics: &diagnostics) else { return nil }
         let field = options.require("field", diagnostics: &diagnostics)?.scalar
         guard let afterNode = options.require("after", diagnostics: &diagnostics) else { return nil }
-        guard let seconds = afterNode.scalar.flatMap(Period.seconds) else {
+        guard let seconds = afterNode.scalar.flatMap(DurationText.seconds), seconds > 0 else {
             diagnostics.error("'after' must be a period such as 14d, 36h or 2w", at: afterNode.location)
             return nil
         }
@@ -96,18 +96,8 @@ final class ExpireStep: DatasetStep {
     var details: [String: Int] { ["after_seconds": seconds] }
 }
 
-/// Periods (`14d`) and instants in whole seconds since 1970, for time-based rules.
-public enum Period {
-    public static func seconds(_ text: String) -> Int? {
-        guard let unit = text.last, let count = Int(text.dropLast()), count > 0 else { return nil }
-        switch unit {
-        case "h": return count * 3600
-        case "d": return count * 86_400
-        case "w": return count * 7 * 86_400
-        default: return nil
-        }
-    }
-
+/// Instants in whole seconds since 1970, for time-based rules.
+enum Period {
     static func instant(of value: Value) -> Int? {
         switch value {
         case .datetime(let dateTime): return epochSeconds(dateTime)
