@@ -148,7 +148,7 @@ extension SpecDecoder {
             diagnostics.error("a sensitive pipeline cannot turn the PII gate off (use 'block' or 'warn')",
                               at: node["pii_gate"]?.location)
         }
-        if classification == .sensitive, !rules.contains(where: { $0 is KAnonymityRule }) {
+        if classification == .sensitive, !rules.contains(where: { $0 is KAnonymityRule || $0 is AggregateRule }) {
             diagnostics.warning("a sensitive pipeline without a 'k_anonymity' rule publishes rows that may be unique",
                                 at: node.location)
         }
