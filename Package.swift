@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Layer 0: values, records, schema, batches, diagnostics.
@@ -42,6 +45,18 @@ let package = Package(
                 "SDataCore", "CLibXML2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
+            swiftSettings: strict
+        ),
+        // Layer 1½: the HTTP runtime network plugins share (retries, rate limit, conditional GET, redaction).
+        .target(
+            name: "SDataHTTP",
+            dependencies: [
+                "SDataCore", "SDataPluginAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -90,10 +105,27 @@ let package = Package(
             path: "Plugins/FileSource",
             swiftSettings: strict
         ),
+        .target(name: "SeoulOpenAPI", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
+                path: "Plugins/SeoulOpenAPI", swiftSettings: strict),
+        .target(name: "DataGoKr", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
+                path: "Plugins/DataGoKr", swiftSettings: strict),
+        .target(name: "DataTaipei", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
+                path: "Plugins/DataTaipei", swiftSettings: strict),
+        .target(name: "DataGovSG", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
+                path: "Plugins/DataGovSG", swiftSettings: strict),
+        .target(name: "HTTPJSON", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
+                path: "Plugins/HTTPJSON", swiftSettings: strict),
+        .target(name: "XMLFeed", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
+                path: "Plugins/XMLFeed", swiftSettings: strict),
+        .target(name: "RSSAtom", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
+                path: "Plugins/RSSAtom", swiftSettings: strict),
+        .target(name: "Singer", dependencies: ["SDataCore", "SDataPluginAPI"],
+                path: "Plugins/Singer", swiftSettings: strict),
         // The one place that names concrete plugins.
         .target(
             name: "SDataBuiltins",
-            dependencies: ["SDataPluginAPI", "FileSource"],
+            dependencies: ["SDataPluginAPI", "FileSource", "SeoulOpenAPI", "DataGoKr", "DataTaipei", "DataGovSG",
+                           "HTTPJSON", "XMLFeed", "RSSAtom", "Singer"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -109,7 +141,11 @@ let package = Package(
             name: "SDataTests",
             dependencies: [
                 "SDataCore", "SDataPluginAPI", "SDataSpec", "SDataGovernance", "SDataCatalog",
-                "SDataRunner", "SDataBuiltins", "FileSource", "sdata",
+                "SDataRunner", "SDataBuiltins", "SDataHTTP", "FileSource", "sdata",
+                "SeoulOpenAPI", "DataGoKr", "DataTaipei", "DataGovSG", "HTTPJSON", "XMLFeed", "RSSAtom", "Singer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -91,7 +91,9 @@ public struct FileSource: SourcePlugin {
         let file = context.resolve(path: path)
         context.logger.debug("reading \(format.rawValue) file \(file)")
         switch format {
-        case .csv: try await readCSV(file, into: writer, batchSize: context.batchSize)
+        case .csv:
+            try await CSVReader.stream(file, delimiter: delimiter, quote: quote, header: header, into: writer,
+                                       batchSize: context.batchSize)
         case .jsonl:
             let reader = try JSONLinesReader(path: file)
             try await emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
@@ -120,42 +122,5 @@ public struct FileSource: SourcePlugin {
             if builder.isFull { try await writer.write(builder.take()) }
         }
         try await writer.write(builder.take())
-    }
-
-    private func readCSV(_ file: String, into writer: RecordWriter, batchSize: Int) async throws {
-        var reader = try CSVReader(path: file, delimiter: delimiter, quote: quote)
-        var line = reader.line
-        guard let first = try reader.next() else { return }
-        var names: [String]
-        var pending: [Record] = []
-        if header {
-            names = first.map(\.text)
-            if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
-                throw SourceError("\(file):1: the header names field '\(duplicate)' twice")
-            }
-        } else {
-            names = (1...first.count).map { "column_\($0)" }
-            pending.append(first)
-        }
-        let schema = Schema(names.map { Field(name: $0, type: .string) })
-        pending.reserveCapacity(batchSize)
-        line = reader.line
-        while let record = try reader.next() {
-            if record.count == 1, record[0].isNull, names.count > 1 {
-                line = reader.line
-                continue  // a blank line
-            }
-            guard record.count == names.count else {
-                throw SourceError(
-                    "\(file):\(line): record has \(record.count) fields but the header has \(names.count) (truncated or malformed file?)")
-            }
-            pending.append(record)
-            if pending.count >= batchSize {
-                try await writer.write(RecordBatch(schema: schema, records: pending))
-                pending.removeAll(keepingCapacity: true)
-            }
-            line = reader.line
-        }
-        try await writer.write(RecordBatch(schema: schema, records: pending))
     }
 }

@@ -78,3 +78,31 @@ public struct ConfigNode: Sendable {
     public var int: Int? { scalar.flatMap { Int($0) } }
     public var double: Double? { scalar.flatMap { Double($0) } }
 }
+
+extension ConfigNode {
+    /// The node as compact JSON, for handing configuration to external programs (a Singer tap's config). Plain
+    /// scalars that read as integers, numbers, booleans or null become those JSON types; everything else is a string.
+    public var jsonText: String {
+        switch content {
+        case .null:
+            return "null"
+        case .scalar(let text):
+            if isSecret { return JSONText.quote(text) }
+            switch text {
+            case "true", "false", "null": return text
+            default: break
+            }
+            if Int64(text) != nil { return text }
+            if let number = Double(text), number.isFinite, text.first != "+", !text.hasPrefix("."),
+               text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "e" || $0 == "E" }) {
+                return text
+            }
+            return JSONText.quote(text)
+        case .sequence(let items):
+            return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
+        case .mapping(let pairs):
+            return "{" + pairs.map { JSONText.quote($0.key.scalar ?? "") + ":" + $0.value.jsonText }
+                .joined(separator: ",") + "}"
+        }
+    }
+}

@@ -14,7 +14,11 @@ public final class SecretRedactor: Sendable {
     /// ordinary text) and should not be secrets.
     public func register(name: String, value: String) {
         guard value.count >= 4 else { return }
-        secrets.withLock { $0[value] = name }
+        // A key travels percent-encoded in URLs (`+` as `%2B`), so its encoded forms are secrets too.
+        let forms = [value, PercentEncoding.encode(value), PercentEncoding.decode(value)].compactMap { $0 }
+        secrets.withLock { known in
+            for form in forms where form.count >= 4 { known[form] = name }
+        }
     }
 
     public func redact(_ text: String) -> String {

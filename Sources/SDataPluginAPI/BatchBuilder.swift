@@ -53,3 +53,35 @@ public struct BatchBuilder: Sendable {
         return batch
     }
 }
+
+/// A ``BatchBuilder`` wired to a ``RecordWriter``: append records, full batches are sent as they fill.
+public struct BatchingWriter: Sendable {
+    private var builder: BatchBuilder
+    private let writer: RecordWriter
+    /// Turn `""` into null, so that a JSON API's empty strings and its XML twin's empty elements agree.
+    private let emptyAsNull: Bool
+    public private(set) var count = 0
+
+    public init(_ writer: RecordWriter, batchSize: Int, emptyAsNull: Bool = true) {
+        builder = BatchBuilder(capacity: batchSize)
+        self.writer = writer
+        self.emptyAsNull = emptyAsNull
+    }
+
+    /// Adds one record given as fields.
+    public mutating func append(_ fields: [(String, Value)]) async throws {
+        builder.append(emptyAsNull ? fields.map { ($0.0, $0.1 == .string("") ? .null : $0.1) } : fields)
+        count += 1
+        if builder.isFull { try await writer.write(builder.take()) }
+    }
+
+    /// Adds one JSON record, nested objects flattened to `parent.child` fields.
+    public mutating func append(_ value: JSONValue) async throws {
+        try await append(value.recordFields())
+    }
+
+    /// Sends what is left.
+    public mutating func finish() async throws {
+        try await writer.write(builder.take())
+    }
+}

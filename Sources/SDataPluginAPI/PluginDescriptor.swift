@@ -37,6 +37,8 @@ public struct OptionSpec: Sendable {
         case stringList
         /// A mapping of strings to strings (HTTP headers, query parameters).
         case stringMap
+        /// Any YAML value, handed on as JSON (a Singer tap's config).
+        case any
 
         public var label: String {
             switch self {
@@ -48,6 +50,7 @@ public struct OptionSpec: Sendable {
             case .choice(let values): values.joined(separator: " | ")
             case .stringList: "list of strings"
             case .stringMap: "mapping of strings"
+            case .any: "any value (passed on as JSON)"
             }
         }
     }

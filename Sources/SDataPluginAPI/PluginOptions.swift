@@ -67,6 +67,8 @@ public struct PluginOptions: Sendable {
             return "must be one of \(choices.joined(separator: ", ")), not \(shown)\(Suggestion.hint(for: text, in: choices))"
         case .stringList:
             return node.stringList == nil ? "must be a string or a list of strings" : nil
+        case .any:
+            return nil
         case .stringMap:
             guard let pairs = node.mapping, pairs.allSatisfy({ $0.key.scalar != nil && $0.value.scalar != nil }) else {
                 return "must be a mapping of names to strings"
@@ -86,6 +88,8 @@ public struct PluginOptions: Sendable {
     }
 
     public func contains(_ name: String) -> Bool { values[name] != nil }
+    /// The option's node as written, for `.any` options.
+    public func value(_ name: String) -> ConfigNode? { node(name) }
     public func string(_ name: String) -> String? { node(name)?.scalar }
     public func int(_ name: String) -> Int? { node(name)?.int }
     public func double(_ name: String) -> Double? { node(name)?.double }

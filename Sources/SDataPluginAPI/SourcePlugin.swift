@@ -1,3 +1,4 @@
+import Synchronization
 /// A source of records: a city API, a feed, a file, an external tap.
 ///
 /// Implementations must:
@@ -16,21 +17,35 @@ public protocol SourcePlugin: Sendable {
     func run(into writer: RecordWriter, context: SourceContext) async throws
 }
 
-/// What a running source may use: a logger, the place relative paths start from, the saved bookmark.
+/// What a running source may use: a logger, the place relative paths start from, the saved bookmark and state, the
+/// HTTP policy the spec declared, a private scratch folder.
 public struct SourceContext: Sendable {
     /// The directory that relative paths in the spec are resolved against (the spec's folder).
     public var baseDirectory: String
     /// Records per batch the runner prefers.
     public var batchSize: Int
-    /// The bookmark saved after the last published version, for incremental sources.
+    /// The incremental cursor's value saved after the last published version (`source.incremental.cursor`).
     public var bookmark: String?
+    /// What the plugin saved with ``saveState(_:)`` during the last run whose version was published (a Singer tap's
+    /// STATE, HTTP validators for conditional GET). Opaque to the runner.
+    public var state: String?
+    /// Timeouts, retries and rate limit for HTTP sources (`source.http` in the spec).
+    public var http: HTTPSettings
+    /// A folder only this run uses (mode 0700), removed when the run ends: for downloads that are parsed from disk
+    /// so that memory stays flat. `nil` outside a run; plugins then use the system's temporary folder.
+    public var scratchDirectory: String?
     public var logger: SourceLogger
+    private let stateBox = StateBox()
 
-    public init(baseDirectory: String, batchSize: Int = 4096, bookmark: String? = nil,
+    public init(baseDirectory: String, batchSize: Int = 4096, bookmark: String? = nil, state: String? = nil,
+                http: HTTPSettings = HTTPSettings(), scratchDirectory: String? = nil,
                 logger: SourceLogger = SourceLogger { _, _ in }) {
         self.baseDirectory = baseDirectory
         self.batchSize = batchSize
         self.bookmark = bookmark
+        self.state = state
+        self.http = http
+        self.scratchDirectory = scratchDirectory
         self.logger = logger
     }
 
@@ -39,6 +54,67 @@ public struct SourceContext: Sendable {
         if path.hasPrefix("/") { return path }
         return baseDirectory.hasSuffix("/") ? baseDirectory + path : baseDirectory + "/" + path
     }
+
+    /// Records the state to hand to the next run. The runner stores it only after the version this run feeds is
+    /// published: a failed run leaves the previous state in place, so nothing is skipped.
+    public func saveState(_ state: String) {
+        stateBox.value.withLock { $0 = state }
+    }
+
+    /// The state saved by ``saveState(_:)`` during this run, if any.
+    public var savedState: String? { stateBox.value.withLock { $0 } }
+}
+
+private final class StateBox: Sendable {
+    let value = Mutex<String?>(nil)
+}
+
+/// How HTTP sources behave on the network; declared per source in the spec (`source.http`), shared by every plugin
+/// through the HTTP runtime rather than re-implemented in each.
+public struct HTTPSettings: Sendable, Equatable {
+    /// Seconds one request may take, from connecting to the last body byte.
+    public var timeoutSeconds: Double
+    /// Attempts after the first on a 5xx, a 429, a network error or a retryable API error code.
+    public var retries: Int
+    /// The first back-off delay; doubled on every attempt (full jitter), capped at ``maxBackoffSeconds``.
+    public var backoffSeconds: Double
+    public var maxBackoffSeconds: Double
+    /// A `Retry-After` longer than this fails the run instead of sleeping through the night.
+    public var maxRetryAfterSeconds: Double
+    /// At most `requests` requests per `windowSeconds`; `nil` leaves the plugin's own default (if any).
+    public var rateLimit: RateLimit?
+
+    public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
+        public var requests: Int
+        public var windowSeconds: Double
+
+        public init(requests: Int, windowSeconds: Double) {
+            self.requests = requests
+            self.windowSeconds = windowSeconds
+        }
+
+        public var description: String { "\(requests) per \(windowSeconds) s" }
+    }
+
+    public init(timeoutSeconds: Double = 60, retries: Int = 4, backoffSeconds: Double = 1, maxBackoffSeconds: Double = 60,
+                maxRetryAfterSeconds: Double = 600, rateLimit: RateLimit? = nil) {
+        self.timeoutSeconds = timeoutSeconds
+        self.retries = retries
+        self.backoffSeconds = backoffSeconds
+        self.maxBackoffSeconds = maxBackoffSeconds
+        self.maxRetryAfterSeconds = maxRetryAfterSeconds
+        self.rateLimit = rateLimit
+    }
+}
+
+/// Thrown by a source whose data has not changed since the last published version (an HTTP 304 on a conditional
+/// GET): the run ends as `unchanged` without staging or publishing anything.
+public struct SourceUnchanged: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+
+    public init(_ reason: String) { self.reason = reason }
+
+    public var description: String { reason }
 }
 
 /// A logging hook the runner injects; messages pass through the secret redactor before they are written.

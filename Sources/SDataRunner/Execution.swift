@@ -16,6 +16,8 @@ struct Execution {
     private var stagePath: String?
     private var draft: VersionDraft?
     private var cursorMaximum: Value?
+    /// What the source saved for its next run (tap state, HTTP validators); stored once the version is published.
+    private var sourceState: String?
     /// The run's raw-extract key, kept in the store; destroying it destroys the stage.
     private let stageKey = SymmetricKey(size: .bits256)
 
@@ -31,7 +33,20 @@ struct Execution {
 
     mutating func perform() async throws -> RunSummary {
         let fetchedAt = Date()
-        let stageSchema = try await extract()
+        let stageSchema: Schema
+        do {
+            stageSchema = try await extract()
+        } catch let unchanged as SourceUnchanged {
+            // Nothing new at the source: no stage, no version, the previous state stays.
+            await destroyStage(reason: "source unchanged")
+            record.status = .unchanged
+            logger.info("source unchanged", metadata: ["reason": "\(unchanged.reason)"])
+            let latest = try await catalog.store.latestVersion(dataset: spec.publish.dataset)
+            record.version = latest?.number
+            return RunSummary(run: record,
+                              versionPath: latest.map { catalog.versionPath(dataset: $0.dataset, version: $0.number) },
+                              distributions: latest?.distributions ?? [], notes: [unchanged.reason])
+        }
         let plan: GovernancePlan
         do {
             plan = try GovernancePlan(rules: spec.governance.rules, input: stageSchema,
@@ -114,6 +129,10 @@ struct Execution {
             try await catalog.store.setBookmark(maximum.text, pipeline: spec.id)
             logger.debug("bookmark saved", metadata: ["cursor": "\(cursor)"])
         }
+        if let sourceState {
+            try await catalog.store.setBookmark(sourceState, pipeline: Execution.stateKey(spec.id))
+            logger.debug("source state saved")
+        }
         if spec.governance.retention.rawSeconds == 0
             || (spec.governance.classification == .sensitive && spec.governance.retention.rawSeconds == nil) {
             await destroyStage(reason: "raw retention 0: destroyed when the run ended")
@@ -138,9 +157,16 @@ struct Execution {
         let stage = try StageWriter(path: stagePath!, key: stageKey)
         let source = try spec.source.plugin.init(options: spec.source.options)
         let bookmark = try await catalog.store.bookmark(pipeline: spec.id)
+        // A dry run reads everything: it does not ask "changed since?".
+        let state = runner.options.dryRun ? nil : try await catalog.store.bookmark(pipeline: Execution.stateKey(spec.id))
+        let scratch = directory + "/downloads"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let redactor = runner.redactor
         let pluginLogger = logger
         let context = SourceContext(baseDirectory: spec.directory, batchSize: batchSize, bookmark: bookmark,
+                                    state: state, http: spec.source.http, scratchDirectory: scratch,
                                     logger: SourceLogger { level, message in
                                         let text = redactor.redact(message)
                                         switch level {
@@ -164,9 +190,13 @@ struct Execution {
             try await group.waitForAll()
         }
         try stage.finish()
+        sourceState = context.savedState
         logger.info("extracted", metadata: ["rows": "\(stage.records)", "fields": "\(stage.schema.count)"])
         return stage.schema
     }
+
+    /// Where a pipeline's source state is kept: beside its cursor bookmark, under its own key.
+    static func stateKey(_ pipeline: String) -> String { pipeline + "#source-state" }
 
     private mutating func trackCursor(_ batch: RecordBatch) {
         guard let cursor = spec.source.cursor, let index = batch.schema.index(of: cursor) else { return }

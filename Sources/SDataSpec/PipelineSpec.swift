@@ -50,6 +50,8 @@ public struct SourceSpec: Sendable {
     public var location: SourceLocation?
     /// The field whose maximum is kept as a bookmark between runs.
     public var cursor: String?
+    /// Timeouts, retries and rate limit for network plugins (`source.http`).
+    public var http = HTTPSettings()
 }
 
 /// Declared fields: types (and formats) applied to the source's values before staging.

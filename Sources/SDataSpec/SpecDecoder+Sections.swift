@@ -8,7 +8,7 @@ extension SpecDecoder {
             diagnostics.error("missing required key 'source'", at: parent.location)
             return nil
         }
-        guard checkKeys(node, allowed: ["plugin", "with", "incremental"], context: "'source'") else { return nil }
+        guard checkKeys(node, allowed: ["plugin", "with", "incremental", "http"], context: "'source'") else { return nil }
         guard let name = string(node["plugin"], key: "plugin", required: true, at: node) else { return nil }
         guard let plugin = registry.plugin(named: name) else {
             diagnostics.error("unknown source plugin '\(name)'\(Suggestion.hint(for: name, in: registry.names))"
@@ -30,7 +30,41 @@ extension SpecDecoder {
                 diagnostics.error("plugin '\(name)' rejected its options", at: withNode?.location ?? node.location)
             }
         }
-        return SourceSpec(plugin: plugin, options: options, location: node.location, cursor: cursor)
+        var http = HTTPSettings()
+        if let httpNode = node["http"] { http = decodeHTTP(httpNode) }
+        return SourceSpec(plugin: plugin, options: options, location: node.location, cursor: cursor, http: http)
+    }
+
+    /// `source.http`: how network plugins time out, retry and pace their requests.
+    mutating func decodeHTTP(_ node: ConfigNode) -> HTTPSettings {
+        var settings = HTTPSettings()
+        let keys = ["timeout", "retries", "backoff", "max_backoff", "max_retry_after", "rate_limit"]
+        guard checkKeys(node, allowed: keys, context: "'source.http'") else { return settings }
+        if let seconds = duration(node, "timeout") { settings.timeoutSeconds = Double(seconds) }
+        if let value = node["retries"] {
+            if let count = value.int, (0...20).contains(count) { settings.retries = count } else {
+                diagnostics.error("'retries' must be a whole number from 0 to 20", at: value.location)
+            }
+        }
+        if let seconds = duration(node, "backoff", allowZero: true) { settings.backoffSeconds = Double(seconds) }
+        if let seconds = duration(node, "max_backoff", allowZero: true) { settings.maxBackoffSeconds = Double(seconds) }
+        if let seconds = duration(node, "max_retry_after", allowZero: true) {
+            settings.maxRetryAfterSeconds = Double(seconds)
+        }
+        if let limit = node["rate_limit"], checkKeys(limit, allowed: ["requests", "per"], context: "'rate_limit'") {
+            let requests = limit["requests"]?.int
+            if requests == nil || requests! < 1 {
+                diagnostics.error("'rate_limit.requests' must be a whole number of at least 1", at: limit["requests"]?.location ?? limit.location)
+            }
+            let window = limit["per"] == nil ? nil : duration(limit, "per")
+            if limit["per"] == nil {
+                diagnostics.error("'rate_limit' needs 'per', the window (like 10s)", at: limit.location)
+            }
+            if let requests, requests >= 1, let window {
+                settings.rateLimit = .init(requests: requests, windowSeconds: Double(window))
+            }
+        }
+        return settings
     }
 
     mutating func decodeSchema(_ node: ConfigNode) -> SchemaSpec? {

@@ -140,16 +140,20 @@ struct SpecDecoder {
                 diagnostics.error("'retries' must be a whole number from 0 to 10", at: node.location)
             }
         }
-        func duration(_ key: String) -> Int? {
-            guard let node = root[key] else { return nil }
-            if let seconds = node.scalar.flatMap(DurationText.seconds), seconds > 0 { return seconds }
-            diagnostics.error("'\(key)' must be a duration such as 30s, 5m, 2h or 1d", at: node.location)
-            return nil
-        }
-        if let delay = duration("retry_delay") { operations.retryDelay = delay }
-        operations.timeout = duration("timeout")
-        operations.maxStaleness = duration("max_staleness")
+        if let delay = duration(root, "retry_delay") { operations.retryDelay = delay }
+        operations.timeout = duration(root, "timeout")
+        operations.maxStaleness = duration(root, "max_staleness")
         return operations
+    }
+
+    /// The duration under `key` in `node` in seconds (`30s`, `5m`, `2h`, `1d`); zero only when `allowZero`.
+    mutating func duration(_ node: ConfigNode, _ key: String, allowZero: Bool = false) -> Int? {
+        guard let value = node[key] else { return nil }
+        if let seconds = value.scalar.flatMap(DurationText.seconds), seconds > 0 || (allowZero && seconds == 0) {
+            return seconds
+        }
+        diagnostics.error("'\(key)' must be a duration such as 30s, 5m, 2h or 1d", at: value.location)
+        return nil
     }
 
     static func isIdentifier(_ text: String) -> Bool {

@@ -11,6 +11,12 @@ public protocol VariableSource: Sendable {
     func secret(named name: String) -> String?
     /// Scrubs the secrets handed out so far from a message.
     func redact(_ text: String) -> String
+    /// When true, a missing secret is a warning and reads as a placeholder.
+    var secretsOptional: Bool { get }
+}
+
+extension VariableSource {
+    public var secretsOptional: Bool { false }
 }
 
 /// The process environment plus an optional secrets file.
@@ -22,6 +28,9 @@ public struct EnvironmentVariables: VariableSource {
     public let environment: [String: String]
     public let secrets: [String: String]
     public let redactor: SecretRedactor
+    /// Missing secrets are warnings and read as a placeholder (`sdata validate --secrets-optional`): specs can be
+    /// checked where the keys are not available, such as a spec repository's CI.
+    public var secretsOptional = false
 
     public init(environment: [String: String], secrets: [String: String] = [:], redactor: SecretRedactor) {
         self.environment = environment

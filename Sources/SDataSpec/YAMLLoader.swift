@@ -111,6 +111,10 @@ struct YAMLLoader {
                 if let value = variables.secret(named: name) {
                     result += value
                     isSecret = true
+                } else if variables.secretsOptional {
+                    diagnostics.warning("secret '\(name)' is not set; checked with a placeholder", at: here)
+                    result += "placeholder-secret-" + name
+                    isSecret = true
                 } else {
                     diagnostics.error("secret '\(name)' is not set (set SDATA_SECRET_\(name) or add it to the secrets file)",
                                       at: here)

@@ -61,8 +61,10 @@ struct GlobalOptions: ParsableArguments {
         return EnvironmentVariables(environment: environment, secrets: fileSecrets, redactor: redactor)
     }
 
-    func loader(redactor: SecretRedactor) throws -> SpecLoader {
-        SpecLoader(registry: Builtins.registry, variables: try variables(redactor: redactor))
+    func loader(redactor: SecretRedactor, secretsOptional: Bool = false) throws -> SpecLoader {
+        var variables = try variables(redactor: redactor)
+        variables.secretsOptional = secretsOptional
+        return SpecLoader(registry: Builtins.registry, variables: variables)
     }
 
     func openCatalog() throws -> Catalog {
@@ -78,16 +80,29 @@ struct GlobalOptions: ParsableArguments {
 /// The specs named on the command line, or every `pipelines/*.yaml`.
 enum SpecFiles {
     static func resolve(_ given: [String], all: Bool = true) throws -> [String] {
-        if !given.isEmpty { return given }
+        if !given.isEmpty {
+            // A folder stands for the specs directly in it.
+            return try given.flatMap { path -> [String] in
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    return [path]
+                }
+                return try specs(in: path)
+            }
+        }
         guard all else { return [] }
-        let directory = "pipelines"
+        return try specs(in: "pipelines")
+    }
+
+    private static func specs(in directory: String) throws -> [String] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            Output.error("no spec given and there is no 'pipelines' folder here")
+            Output.error("there is no '\(directory)' folder here")
             throw ExitCode(1)
         }
-        let files = entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { "\(directory)/\($0)" }
+        let folder = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        let files = entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { "\(folder)/\($0)" }
         if files.isEmpty {
-            Output.error("no spec given and 'pipelines' holds no .yaml file")
+            Output.error("'\(directory)' holds no .yaml file")
             throw ExitCode(1)
         }
         return files

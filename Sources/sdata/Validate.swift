@@ -9,14 +9,18 @@ struct Validate: AsyncParsableCommand {
         discussion: """
             Checks structure, types, plugin options, governance rules, field references (when the schema is closed), \
             cron schedules and that every ${VAR} and ${secret:NAME} is set. Errors are printed as \
-            FILE:LINE:COL: error: MESSAGE. With no SPEC, checks every pipelines/*.yaml.
+            FILE:LINE:COL: error: MESSAGE. With no SPEC, checks every pipelines/*.yaml; a folder checks the specs \
+            in it (`sdata validate pipelines/live`).
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("Spec files (default: pipelines/*.yaml).", valueName: "spec"))
+    @Argument(help: ArgumentHelp("Spec files or folders (default: pipelines/*.yaml).", valueName: "spec"))
     var specs: [String] = []
+
+    @Flag(help: "Treat unset secrets as warnings, checking with placeholders (for CI without the keys).")
+    var secretsOptional = false
 
     struct Report: Encodable {
         var file: String
@@ -27,7 +31,7 @@ struct Validate: AsyncParsableCommand {
     func run() async throws {
         let redactor = SecretRedactor()
         global.bootstrapLogging(redactor: redactor)
-        let loader = try global.loader(redactor: redactor)
+        let loader = try global.loader(redactor: redactor, secretsOptional: secretsOptional)
         var reports: [Report] = []
         for file in try SpecFiles.resolve(specs) {
             switch loader.load(file: file) {

@@ -28,6 +28,14 @@ public final class ByteReader {
         storage = .allocate(capacity: chunkSize)
     }
 
+    /// A reader over an open descriptor (a pipe from a child process); the reader owns it and closes it.
+    public init(descriptor: Int32, label: String, chunkSize: Int = 1 << 16) {
+        self.descriptor = descriptor
+        path = label
+        capacity = chunkSize
+        storage = .allocate(capacity: chunkSize)
+    }
+
     /// A reader over bytes already in memory; `label` names them in errors.
     public init(bytes: [UInt8], label: String) {
         descriptor = -1
@@ -63,7 +71,8 @@ public final class ByteReader {
             storage = larger
             capacity *= 2
         }
-        let count = Glibc.read(descriptor, storage + end, capacity - end)
+        var count = Glibc.read(descriptor, storage + end, capacity - end)
+        while count < 0, errno == EINTR { count = Glibc.read(descriptor, storage + end, capacity - end) }
         if count < 0 { throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))") }
         if count == 0 { exhausted = true; return false }
         end += count

@@ -75,3 +75,46 @@ public struct CSVReader {
         return .string(String(decoding: field, as: UTF8.self))
     }
 }
+
+extension CSVReader {
+    /// Reads the CSV file at `file` into batches: the header names the fields (or `column_N` without one), every
+    /// value is a string (or null when empty), blank lines are skipped and a record with the wrong number of fields
+    /// fails with its line number.
+    public static func stream(_ file: String, delimiter: UInt8 = UInt8(ascii: ","), quote: UInt8 = UInt8(ascii: "\""),
+                              header: Bool = true, into writer: RecordWriter, batchSize: Int) async throws {
+        var reader = try CSVReader(path: file, delimiter: delimiter, quote: quote)
+        var line = reader.line
+        guard let first = try reader.next() else { return }
+        var names: [String]
+        var pending: [Record] = []
+        if header {
+            names = first.map(\.text)
+            if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+                throw SourceError("\(file):1: the header names field '\(duplicate)' twice")
+            }
+        } else {
+            names = (1...first.count).map { "column_\($0)" }
+            pending.append(first)
+        }
+        let schema = Schema(names.map { Field(name: $0, type: .string) })
+        pending.reserveCapacity(batchSize)
+        line = reader.line
+        while let record = try reader.next() {
+            if record.count == 1, record[0].isNull, names.count > 1 {
+                line = reader.line
+                continue  // a blank line
+            }
+            guard record.count == names.count else {
+                throw SourceError(
+                    "\(file):\(line): record has \(record.count) fields but the header has \(names.count) (truncated or malformed file?)")
+            }
+            pending.append(record)
+            if pending.count >= batchSize {
+                try await writer.write(RecordBatch(schema: schema, records: pending))
+                pending.removeAll(keepingCapacity: true)
+            }
+            line = reader.line
+        }
+        try await writer.write(RecordBatch(schema: schema, records: pending))
+    }
+}

@@ -28,6 +28,16 @@ public final class JSONStreamReader {
         self.path = recordPath
     }
 
+    /// The whole document as one value (an API page whose envelope matters); fails on trailing text.
+    public func readDocument() throws(SourceError) -> JSONValue {
+        try reader.skipBOM()
+        try skipSpace()
+        guard try reader.peek() != nil else { throw error("the document is empty; expected JSON") }
+        let value = try parseValue()
+        try expectEnd()
+        return value
+    }
+
     /// Fails unless only white space is left.
     func expectEnd() throws(SourceError) {
         try skipSpace()
@@ -305,6 +315,11 @@ public final class JSONLinesReader {
     public init(path: String) throws(SourceError) {
         reader = try ByteReader(path: path)
         try reader.skipBOM()
+    }
+
+    /// Lines from an open descriptor (a child process's output), which the reader then owns.
+    public init(descriptor: Int32, label: String) {
+        reader = ByteReader(descriptor: descriptor, label: label)
     }
 
     public func next() throws(SourceError) -> JSONValue? {

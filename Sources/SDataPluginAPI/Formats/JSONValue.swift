@@ -71,3 +71,48 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 }
 
+
+extension JSONValue {
+    /// The value at a dot-separated path of object keys (`response.body.items`); `nil` when a key is missing.
+    public func value(at path: String) -> JSONValue? {
+        var current: JSONValue? = self
+        for key in path.split(separator: ".") where !key.isEmpty {
+            current = current?[String(key)]
+        }
+        return current
+    }
+
+    /// The records a value holds, as APIs put them: an array gives its elements; a single object one record (the
+    /// single-result quirk); `null`, `""` or a missing value none (the empty-result quirk).
+    public var records: [JSONValue] {
+        switch self {
+        case .array(let items): items
+        case .object: [self]
+        case .null, .string(""): []
+        default: [self]
+        }
+    }
+
+    /// A number or numeric string as an integer (`"742"`, `742`, `742.0`).
+    public var integer: Int? {
+        switch self {
+        case .number(let text), .string(let text):
+            if let int = Int(text.trimmingWhitespace()) { return int }
+            if let double = Double(text.trimmingWhitespace()), double.rounded() == double, abs(double) < 1e15 {
+                return Int(double)
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// A scalar as text (`"INFO-000"`, `00`); `nil` for objects, arrays and null.
+    public var text: String? {
+        switch self {
+        case .string(let text), .number(let text): text
+        case .bool(let bool): bool ? "true" : "false"
+        default: nil
+        }
+    }
+}

@@ -108,6 +108,79 @@ public final class XMLRecordReader {
         }
     }
 
+    /// Reads the whole (small) document into a tree: an API page whose envelope matters as much as its rows.
+    ///
+    /// Elements with children become objects (repeated names an array, in first-seen position), attributes `@name`
+    /// members, leaves their text (`null` when empty or only white space); the result is an object holding the root
+    /// element, so `<response><body>…` reads like the same API's JSON (`response.body…`).
+    public func readDocument() throws(SourceError) -> JSONValue {
+        var stack: [(name: String, members: [(String, JSONValue)], text: String)] = [("", [], "")]
+        func close() {
+            let top = stack.removeLast()
+            let blank = top.text.allSatisfy(\.isWhitespace)
+            let value: JSONValue
+            if top.members.isEmpty {
+                value = blank ? .null : .string(top.text)
+            } else {
+                var members = XMLRecordReader.grouped(top.members)
+                if !blank { members.append(("value", .string(top.text))) }
+                value = .object(members)
+            }
+            stack[stack.count - 1].members.append((top.name, value))
+        }
+        while true {
+            let status = xmlTextReaderRead(reader)
+            if status == 0 { break }
+            if status < 0 {
+                let line = errors.line.map { ":\($0)" } ?? ""
+                throw SourceError("\(label)\(line): malformed XML: \(errors.message ?? "parse error") (truncated?)",
+                                  retryable: true)
+            }
+            switch xmlTextReaderNodeType(reader) {
+            case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+                let name = currentName()
+                let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
+                var attributes: [(String, JSONValue)] = []
+                if xmlTextReaderHasAttributes(reader) == 1 {
+                    while xmlTextReaderMoveToNextAttribute(reader) == 1 {
+                        let attribute = currentName()
+                        if attribute == "xmlns" || currentPrefix() == "xmlns" { continue }
+                        let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
+                        attributes.append(("@" + attribute, value.isEmpty ? .null : .string(value)))
+                    }
+                    xmlTextReaderMoveToElement(reader)
+                }
+                stack.append((name, attributes, ""))
+                if isEmpty { close() }
+            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
+                 Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
+                if let value = xmlTextReaderConstValue(reader) { stack[stack.count - 1].text += String(cString: value) }
+            case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+                if stack.count > 1 { close() }
+            default:
+                break
+            }
+        }
+        guard stack.count == 1, let root = stack.first?.members.first else {
+            throw SourceError("\(label): the XML document is empty or ends inside an element (truncated?)", retryable: true)
+        }
+        return .object([root])
+    }
+
+    /// Repeated member names gathered into one array at the first one's position.
+    static func grouped(_ members: [(String, JSONValue)]) -> [(String, JSONValue)] {
+        var order: [String] = []
+        var values: [String: [JSONValue]] = [:]
+        for (name, value) in members {
+            if values[name] == nil { order.append(name) }
+            values[name, default: []].append(value)
+        }
+        return order.map { name in
+            let all = values[name]!
+            return (name, all.count == 1 ? all[0] : .array(all))
+        }
+    }
+
     /// Pushes an element, starting a record when the path matches.
     private func startElement(_ name: String) {
         stack.append(name)
@@ -184,7 +257,8 @@ private final class XMLErrorBox {
 }
 
 extension String {
-    func trimmingWhitespace() -> String {
+    /// The text without leading and trailing white space.
+    public func trimmingWhitespace() -> String {
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
         while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
