@@ -1,7 +1,6 @@
 import Foundation
 import SDataCore
 public import SDataPluginAPI
-import Synchronization
 
 /// `singer`: runs any executable Singer tap and reads its SCHEMA / RECORD / STATE messages.
 public struct SingerTap: SourcePlugin {
@@ -152,8 +151,7 @@ final class TapProcess: @unchecked Sendable {
 
     private let process = Process()
     let messages: AsyncStream<Item>
-    private let credits = DispatchSemaphore(value: 1024)
-    private let stopped = StopFlag()
+    private let credits = Credits(1024)
 
     init(arguments: [String], logger: SourceLogger) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -171,11 +169,7 @@ final class TapProcess: @unchecked Sendable {
         let (stream, continuation) = AsyncStream<Item>.makeStream()
         messages = stream
         let credits = self.credits
-        let stopped = self.stopped
-        continuation.onTermination = { _ in
-            stopped.value.withLock { $0 = true }
-            credits.signal()
-        }
+        continuation.onTermination = { _ in credits.stop() }
         let outDescriptor = dup(stdout.fileHandleForReading.fileDescriptor)
         let errDescriptor = dup(stderr.fileHandleForReading.fileDescriptor)
         try? stdout.fileHandleForReading.close()
@@ -185,8 +179,7 @@ final class TapProcess: @unchecked Sendable {
             let reader = JSONLinesReader(descriptor: outDescriptor, label: "line")
             do throws(SourceError) {
                 while let value = try reader.next() {
-                    credits.wait()
-                    if stopped.value.withLock({ $0 }) { break }
+                    guard credits.take() else { break }
                     continuation.yield(.message(value))
                 }
             } catch {
@@ -209,7 +202,7 @@ final class TapProcess: @unchecked Sendable {
     }
 
     /// Returns one credit per consumed message; the reader thread waits when 1024 are outstanding.
-    func consumed() { credits.signal() }
+    func consumed() { credits.give() }
 
     func exitStatus() async -> Int32 {
         await withCheckedContinuation { (done: CheckedContinuation<Int32, Never>) in
@@ -222,12 +215,40 @@ final class TapProcess: @unchecked Sendable {
 
     /// Ends the tap if it is still running (the run failed or was cancelled).
     func stop() {
-        stopped.value.withLock { $0 = true }
-        credits.signal()
+        credits.stop()
         if process.isRunning { process.terminate() }
     }
 }
 
-private final class StopFlag: Sendable {
-    let value = Mutex(false)
+/// A counting gate between the reader thread and the consumer (a semaphore that can also be stopped).
+private final class Credits: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var available: Int
+    private var stopped = false
+
+    init(_ count: Int) { available = count }
+
+    /// Waits for a credit; false once stopped.
+    func take() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while available == 0, !stopped { condition.wait() }
+        if stopped { return false }
+        available -= 1
+        return true
+    }
+
+    func give() {
+        condition.lock()
+        available += 1
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
 }

@@ -314,11 +314,14 @@ final class FixtureServer: Sendable {
             let next = page * 100 < total ? "\"/json/next?p=\(page + 1)\"" : "null"
             return FixtureServer.text("{\"results\":[\(items.joined(separator: ","))],\"next\":\(next)}", type: "application/json")
         case "link":
-            let page = Int(query["p"] ?? "1") ?? 1
-            let items = slice((page - 1) * 100, 100)
+            // GitHub style: `page` and `per_page`, the next page in a Link header.
+            let page = Int(query["page"] ?? "1") ?? 1
+            let size = Int(query["per_page"] ?? "100") ?? 100
+            let items = slice((page - 1) * size, size)
             var headers: HTTPFields = [.contentType: "application/json"]
-            if page * 100 < total {
-                headers[.init("Link")!] = "</json/link?p=1>; rel=\"first\", </json/link?p=\(page + 1)>; rel=\"next\""
+            if page * size < total {
+                headers[.init("Link")!] = "</json/link?page=1&per_page=\(size)>; rel=\"first\", "
+                    + "</json/link?page=\(page + 1)&per_page=\(size)>; rel=\"next\""
             }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "[" + items.joined(separator: ",") + "]")))
         case "doc":

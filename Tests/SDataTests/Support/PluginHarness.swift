@@ -27,6 +27,12 @@ enum PluginHarness {
                                     http: settings, scratchDirectory: scratch,
                                     logger: SourceLogger { level, message in logs.append("\(level.rawValue): \(message)") })
         let stream = RecordStream()
+        defer {
+            // SDATA_TEST_LOGS=1 shows what the plugin logged, to understand a failure.
+            if ProcessInfo.processInfo.environment["SDATA_TEST_LOGS"] != nil {
+                FileHandle.standardError.write(Data(logs.lines.joined(separator: "\n").utf8))
+            }
+        }
         let records = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await stream.feed(from: source, context: context) }
             var rows: [[String: Value]] = []
