@@ -187,6 +187,8 @@ struct Execution {
                 record.rowsIn = stage.records
                 runner.progress.update(spec.id, .extracting, stage.records)
             }
+            // A cancelled stream ends quietly: never take what arrived so far for the whole source.
+            try Task.checkCancellation()
             try await group.waitForAll()
         }
         try stage.finish()

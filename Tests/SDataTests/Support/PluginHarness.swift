@@ -41,6 +41,9 @@ enum PluginHarness {
                     rows.append(Dictionary(uniqueKeysWithValues: zip(batch.schema.names, record)))
                 }
             }
+            // A cancelled stream simply ends: what arrived so far is not the source's output.
+            try Task.checkCancellation()
+            try await group.waitForAll()
             return rows
         }
         return Output(records: records, savedState: context.savedState, logs: logs.lines)
