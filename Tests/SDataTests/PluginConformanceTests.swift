@@ -2,7 +2,6 @@ import Foundation
 import Testing
 import SDataCore
 import SDataPluginAPI
-import SDataSpec
 import SDataBuiltins
 import FileSource
 import SeoulOpenAPI
@@ -14,8 +13,8 @@ import XMLFeed
 import RSSAtom
 import Singer
 
-/// What every built-in plugin must do, checked the same way for each: documented options that decode strictly, an
-/// example that validates, prompt cancellation, and the same records from two runs.
+/// What every built-in plugin must do, checked the same way for each: options that decode strictly, prompt
+/// cancellation, and the same records from two runs (documentation and examples: `PluginDocsTests`).
 @Suite(.serialized) struct PluginConformanceTests {
     /// One working configuration of every plugin against the loopback server (or a local file).
     static func cases(_ base: String, csv: String) -> [(String, [String: ConfigNode])] {
@@ -42,28 +41,6 @@ import Singer
     @Test func everyPluginIsCoveredHere() async throws {
         let covered = Set(Self.cases("http://x", csv: "/x.csv").map(\.0))
         #expect(covered == Set(Builtins.registry.names))
-    }
-
-    @Test func descriptorsDocumentEveryOptionAndExamplesValidate() throws {
-        let directory = try TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var variables = EnvironmentVariables(environment: [:], redactor: SecretRedactor())
-        variables.secretsOptional = true
-        let loader = SpecLoader(registry: Builtins.registry, variables: variables)
-        for id in Builtins.registry.names {
-            let descriptor = Self.plugin(id).descriptor
-            #expect(!descriptor.summary.isEmpty && !descriptor.details.isEmpty, "\(id)")
-            for option in descriptor.options {
-                #expect(option.summary.count > 10, "\(id).\(option.name) is documented")
-            }
-            let file = directory + "/\(id).yaml"
-            try TestSupport.write("id: example-\(id)\n" + descriptor.example + "\npublish:\n  license: CC-BY-4.0\n", to: file)
-            switch loader.load(file: file) {
-            case .success: break
-            case .failure(let error):
-                Issue.record("the example of \(id) does not validate: \(error.diagnostics.map(\.description))")
-            }
-        }
     }
 
     @Test func optionsDecodeStrictly() throws {
