@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, installing what it needs first: Debian packages and, in virtual environments, the
-# external checkers the tests call (frictionless; pycanon for an independent k-anonymity check). Usage: scripts/test.sh [extra `swift test` arguments]
+# external programs the tests call (frictionless; pycanon for an independent k-anonymity check; a Singer tap). Usage: scripts/test.sh [extra `swift test` arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
@@ -21,5 +21,13 @@ if ! .venv-pycanon/bin/python -c "import pycanon" 2>/dev/null; then
     .venv-pycanon/bin/pip install --quiet --disable-pip-version-check "pycanon>=1.3,<2"
 fi
 export PYCANON_PYTHON="$PWD/.venv-pycanon/bin/python"
+
+# A real Singer tap from PyPI, for the singer plugin's test against the loopback fixture server.
+if [ ! -x .venv-singer/bin/tap-rest-api-msdk ]; then
+    echo "test: installing tap-rest-api-msdk into .venv-singer"
+    python3 -m venv .venv-singer
+    .venv-singer/bin/pip install --quiet --disable-pip-version-check "tap-rest-api-msdk>=1.4,<2"
+fi
+export SDATA_SINGER_TAP="$PWD/.venv-singer/bin/tap-rest-api-msdk"
 
 swift test "$@"
