@@ -25,33 +25,44 @@ public struct Catalog: Sendable {
 
     public var publisher: Publisher { Publisher(layout: layout, store: store, config: config) }
 
-    /// Held by the process that runs pipelines on this catalog; released on exit, even by `kill -9`.
+    /// Held by every process that runs pipelines on this catalog (shared), or by one maintenance command alone
+    /// (exclusive); released on exit, even by `kill -9`.
     public final class RunLock: Sendable {
         private let descriptor: Int32
         init(descriptor: Int32) { self.descriptor = descriptor }
         public func release() { FileSystem.unlock(descriptor) }
     }
 
-    /// Takes the catalog's run lock without waiting; throws when another process holds it. Only the holder may call
-    /// ``recover(now:)``, which would otherwise mistake another process's live run for an interrupted one.
-    public func acquireRunLock() throws(CatalogError) -> RunLock {
-        guard let descriptor = try FileSystem.tryLock(layout.draftsDirectory + "/run.lock") else {
-            throw CatalogError("another sdata process is running pipelines on the catalog at '\(layout.root)'; "
-                               + "wait for it to finish")
+    /// Takes the catalog's run lock without waiting. Runners (`sdata run`, schedulers) share it — they keep out of
+    /// each other's way with per-pipeline leases in the store — while `exclusive` (retention) needs it alone; throws
+    /// when that is not possible now.
+    public func acquireRunLock(exclusive: Bool = false) throws(CatalogError) -> RunLock {
+        guard let descriptor = try FileSystem.tryLock(layout.draftsDirectory + "/run.lock", shared: !exclusive) else {
+            throw CatalogError(exclusive
+                ? "pipelines are running on the catalog at '\(layout.root)'; try again when they have finished"
+                : "a maintenance command (retention) holds the catalog at '\(layout.root)'; wait for it to finish")
         }
         return RunLock(descriptor: descriptor)
     }
 
-    /// Repairs what an interrupted process left: runs still marked running become failed (nothing of theirs was
-    /// committed), drafts are deleted, version folders without a committed version are removed and `latest` is pointed
-    /// back at the newest committed version. Call it before starting runs, while no other process runs this catalog.
+    /// Repairs what an interrupted process left: runs still marked running whose pipeline lease has expired (their
+    /// process died: nothing of theirs was committed) become failed, their drafts and raw extracts are deleted,
+    /// version folders without a committed version are removed and `latest` is pointed back at the newest committed
+    /// version. Safe while other processes run pipelines: their runs hold live leases and are left alone, and each
+    /// dataset is repaired under its publication lock.
     @discardableResult
     public func recover(now: Date = Date()) async throws -> [String] {
         var repaired: [String] = []
+        let live = Set(try await store.leases().filter { $0.isLive(at: now) }.map(\.name))
+        var liveRuns: Set<String> = []
         for var run in try await store.runningRuns() {
+            if live.contains("pipeline:" + run.pipeline) {
+                liveRuns.insert(run.id)
+                continue
+            }
             run.status = .failed
             run.finishedAt = now
-            run.error = "interrupted: the process ended before the run finished; nothing from it was published"
+            run.error = "interrupted: the process ended before the run finished (stale); nothing from it was published"
             try await store.finishRun(run)
             if try await store.rawKey(runId: run.id) != nil {
                 try await store.destroyRawKey(runId: run.id, reason: "interrupted run")
@@ -59,12 +70,17 @@ public struct Catalog: Sendable {
             FileSystem.removeTree(layout.rawRunDirectory(run.id))
             repaired.append("run \(run.id) of \(run.pipeline) marked failed (interrupted)")
         }
-        for entry in FileSystem.contents(ofDirectory: layout.draftsDirectory) where !entry.hasSuffix(".lock") {
+        for entry in FileSystem.contents(ofDirectory: layout.draftsDirectory)
+        where !entry.hasSuffix(".lock") && !liveRuns.contains(entry) {
+            // A draft of a run that is neither live nor still recorded as running is debris.
+            if try await store.runningRuns().contains(where: { $0.id == entry }) { continue }
             FileSystem.removeTree(layout.draftsDirectory + "/" + entry)
             repaired.append("draft \(entry) deleted")
         }
         for dataset in FileSystem.contents(ofDirectory: layout.publicDirectory + "/datasets") {
             let directory = layout.datasetDirectory(dataset)
+            let publication = try FileSystem.lock(layout.draftsDirectory + "/\(dataset).lock")
+            defer { FileSystem.unlock(publication) }
             let versions = try await store.versions(dataset: dataset)
             let committed = Set(versions.filter { $0.withdrawnAt == nil }.map(\.number))
             let known = Set(versions.map(\.number))

@@ -18,11 +18,19 @@ public struct PipelineRunner: Sendable {
         public var batchSize: Int
         /// Replaces the spec's retry delay (tests).
         public var retryDelayOverride: Double?
+        /// Who runs pipelines here, in the store's leases: host, process and a random part.
+        public var holder: String
+        /// How long a pipeline's lease lasts without a heartbeat (renewed every third of it). A process that dies
+        /// mid-run loses its lease after this long, and another may take the pipeline over.
+        public var leaseTTL: Double
 
-        public init(dryRun: Bool = false, batchSize: Int = 4096, retryDelayOverride: Double? = nil) {
+        public init(dryRun: Bool = false, batchSize: Int = 4096, retryDelayOverride: Double? = nil,
+                    holder: String = PipelineRunner.defaultHolder, leaseTTL: Double = 60) {
             self.dryRun = dryRun
             self.batchSize = batchSize
             self.retryDelayOverride = retryDelayOverride
+            self.holder = holder
+            self.leaseTTL = leaseTTL
         }
     }
 
@@ -41,9 +49,71 @@ public struct PipelineRunner: Sendable {
         self.options = options
     }
 
-    /// Runs `spec`, retrying a failed run `retries` times with a doubling delay; each attempt is its own run record.
-    /// Failures are recorded and returned as a failed summary, not thrown.
+    /// `host:pid:random`, unique per process.
+    public static let defaultHolder: String = {
+        let host = ProcessInfo.processInfo.hostName
+        return "\(host):\(getpid()):\(UInt32.random(in: 0...UInt32.max))"
+    }()
+
+    /// The store lease that keeps two processes from running one pipeline at once.
+    public static func leaseName(_ pipeline: String) -> String { "pipeline:" + pipeline }
+
+    /// Runs `spec` while holding its lease in the store, so that no other process (another scheduler, an operator's
+    /// `sdata run`, a worker) runs it at the same time; returns a `skipped` summary when another holder has it. The
+    /// lease is renewed every third of its lifetime; if it is lost anyway (this process stalled past it and another
+    /// took over), the run is cancelled, so it can never publish beside its successor.
     public func run(_ spec: PipelineSpec) async -> RunSummary {
+        let store = catalog.store
+        let name = PipelineRunner.leaseName(spec.id)
+        let holder = options.holder
+        let ttl = options.leaseTTL
+        do {
+            guard try await store.acquireLease(name, holder: holder, ttl: ttl, now: Date()) else {
+                let current = try await store.leases().first { $0.name == name }
+                var record = RunRecord(id: "-", pipeline: spec.id, startedAt: Date(), specHash: spec.specHash)
+                record.status = .skipped
+                record.error = "already running in another process (\(current?.holder ?? "unknown"), since "
+                    + "\(current.map { Timestamp.string($0.acquiredAt) } ?? "?"))"
+                return RunSummary(run: record)
+            }
+        } catch {
+            var record = RunRecord(id: "-", pipeline: spec.id, startedAt: Date(), specHash: spec.specHash)
+            record.status = .failed
+            record.error = "cannot take the pipeline's lease in the catalog store: \(error)"
+            return RunSummary(run: record)
+        }
+        let summary = await withTaskGroup(of: RunSummary?.self) { group in
+            group.addTask { await self.runAttempts(spec) }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(Int64(ttl * 1000 / 3)))
+                    if Task.isCancelled { break }
+                    let renewed = (try? await store.renewLease(name, holder: holder, ttl: ttl, now: Date())) ?? false
+                    if !renewed {
+                        self.logger.error("lost the pipeline's lease; cancelling the run", metadata: ["pipeline": "\(spec.id)"])
+                        return nil
+                    }
+                }
+                return nil
+            }
+            var result: RunSummary?
+            while let next = await group.next() {
+                if let summary = next {
+                    result = summary
+                    group.cancelAll()
+                } else if result == nil {
+                    group.cancelAll()  // the lease was lost: stop the run, then collect its (failed) summary
+                }
+            }
+            return result!
+        }
+        try? await Task.detached { try await store.releaseLease(name, holder: holder) }.value
+        return summary
+    }
+
+    /// The attempts of one run: the first, then `retries` more after failures with a doubling delay; each attempt is
+    /// its own run record. Failures are recorded and returned as a failed summary, not thrown.
+    private func runAttempts(_ spec: PipelineSpec) async -> RunSummary {
         var attempt = 0
         while true {
             let summary = await runOnce(spec)

@@ -69,7 +69,7 @@ struct RetentionCommand: AsyncParsableCommand {
         func run() async throws {
             let catalog = try global.openCatalog()
             let lock: Catalog.RunLock
-            do { lock = try catalog.acquireRunLock() } catch {
+            do { lock = try catalog.acquireRunLock(exclusive: true) } catch {
                 Output.error("\(error)")
                 throw ExitCode(1)
             }

@@ -110,12 +110,14 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let failed = summaries.filter { $0.run.status == .failed }.count
+        let skipped = summaries.filter { $0.run.status == .skipped }.count
         if global.json {
             try Output.json(summaries)
         } else {
             let publicDirectory = URL(fileURLWithPath: catalog.layout.publicDirectory).standardizedFileURL.path
             Output.line("")
-            Output.line("\(summaries.count - failed) of \(summaries.count) pipeline\(summaries.count == 1 ? "" : "s") succeeded")
+            Output.line("\(summaries.count - failed - skipped) of \(summaries.count) pipeline\(summaries.count == 1 ? "" : "s") succeeded"
+                        + (skipped > 0 ? " (\(skipped) skipped: running in another process)" : ""))
             if !dryRun {
                 Output.line("catalog: \(publicDirectory)")
                 Output.line("index:   \(publicDirectory)/index.html")
@@ -180,6 +182,7 @@ struct Run: AsyncParsableCommand {
             text = "✓ \(run.pipeline): dry run, nothing published (\(counts); would write \(files))"
         case .failed: text = "✗ \(run.pipeline): failed: \(run.error ?? "unknown error")"
         case .running: text = "… \(run.pipeline): still running"
+        case .skipped: text = "- \(run.pipeline): skipped: \(run.error ?? "already running elsewhere")"
         }
         if let path = summary.versionPath { text += "\n    \(path)" }
         for note in summary.notes { text += "\n    note: \(note)" }

@@ -43,17 +43,31 @@ struct CLITests {
         #expect(missing.status == 1)
     }
 
-    @Test func aSecondRunnerOnTheSameCatalogIsRefused() throws {
+    @Test func runnersShareTheCatalogButNeverRunOnePipelineTwice() async throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(try TestSupport.execute(TestSupport.sdataBinary, ["init", directory]).status == 0)
         let catalog = try Catalog.open(root: directory + "/catalog")
-        let lock = try catalog.acquireRunLock()
+        // Retention takes the catalog alone: runners wait for it.
+        let maintenance = try catalog.acquireRunLock(exclusive: true)
         let refused = try TestSupport.execute(TestSupport.sdataBinary, ["run", "--all"], in: directory)
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains("another sdata process is running pipelines"))
-        lock.release()
+        #expect(refused.stderr.contains("a maintenance command (retention) holds the catalog"))
+        maintenance.release()
+        // Another process holds the pipeline's lease (it is running it): this runner leaves it alone.
+        let pipeline = try #require(try FileManager.default.contentsOfDirectory(atPath: directory + "/pipelines").first)
+        let text = try TestSupport.read(directory + "/pipelines/" + pipeline)
+        let id = try #require(text.split(separator: "\n").first { $0.hasPrefix("id:") }?.dropFirst(3)
+            .trimmingCharacters(in: .whitespaces))
+        #expect(try await catalog.store.acquireLease("pipeline:" + id, holder: "other-host:42:7", ttl: 300, now: Date()))
+        let skipped = try TestSupport.execute(TestSupport.sdataBinary, ["run", "--all"], in: directory)
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(skipped.stdout.contains("skipped: already running in another process (other-host:42:7"), "\(skipped.stdout)")
+        #expect(try await catalog.store.runs(pipeline: id, limit: 10).isEmpty, "a skipped run is not recorded")
+        try await catalog.store.releaseLease("pipeline:" + id, holder: "other-host:42:7")
         #expect(try TestSupport.execute(TestSupport.sdataBinary, ["run", "--all"], in: directory).status == 0)
+        #expect(try await catalog.store.runs(pipeline: id, limit: 10).count == 1)
+        #expect(try await catalog.store.leases().isEmpty, "the runner released its lease")
     }
 
     @Test func warningsAreShownForValidSpecs() throws {

@@ -75,10 +75,10 @@ enum FileSystem {
     }
 
     /// Takes an exclusive lock if it is free; `nil` when another process holds it.
-    static func tryLock(_ path: String) throws(CatalogError) -> Int32? {
+    static func tryLock(_ path: String, shared: Bool = false) throws(CatalogError) -> Int32? {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw CatalogError.io("cannot open lock", path: path) }
-        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return descriptor }
+        if flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 { return descriptor }
         let code = errno
         close(descriptor)
         if code == EWOULDBLOCK { return nil }

@@ -10,6 +10,8 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
     /// Fetched and governed, published nothing on purpose (`--dry-run`).
     case dryRun = "dry_run"
     case failed
+    /// Not run: another process holds the pipeline's lease and is running it. Reported, never stored.
+    case skipped
 }
 
 /// One execution of a pipeline, as `sdata runs` shows it.

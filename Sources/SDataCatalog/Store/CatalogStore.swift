@@ -1,3 +1,4 @@
+public import Foundation
 
 /// The catalog's state: runs, versions and their distributions, bookmarks and the audit log.
 ///
@@ -36,6 +37,14 @@ public protocol CatalogStore: Sendable {
     /// The ε a dataset's releases have spent.
     func privacySpent(dataset: String) async throws -> Double
 
+    /// Takes the lease `name` for `ttl` seconds unless another holder has it and it has not expired (a holder that
+    /// died stops renewing, so its lease is taken over after `ttl`). Atomic: of two callers at once, one wins.
+    func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool
+    /// Extends a lease still held by `holder`; false when it was lost (expired and taken over).
+    func renewLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool
+    func releaseLease(_ name: String, holder: String) async throws
+    func leases() async throws -> [Lease]
+
     func appendAudit(kind: String, subject: String, detail: String) async throws
     func auditLog() async throws -> [AuditEntry]
 }
@@ -55,4 +64,21 @@ public struct PrivacyCharge: Sendable, Equatable {
         self.epsilon = epsilon
         self.budget = budget
     }
+}
+
+/// A named, expiring lock in the store: who holds it and until when.
+public struct Lease: Sendable, Codable, Equatable {
+    public var name: String
+    public var holder: String
+    public var acquiredAt: Date
+    public var expiresAt: Date
+
+    public init(name: String, holder: String, acquiredAt: Date, expiresAt: Date) {
+        self.name = name
+        self.holder = holder
+        self.acquiredAt = acquiredAt
+        self.expiresAt = expiresAt
+    }
+
+    public func isLive(at now: Date) -> Bool { expiresAt > now }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 import Crypto
 import SDataCore
@@ -116,6 +116,16 @@ public final class SQLiteCatalogStore: CatalogStore {
                     at TEXT NOT NULL
                 );
                 CREATE INDEX privacy_ledger_by_dataset ON privacy_ledger(dataset);
+                """)
+        }
+        migrator.registerMigration("v4-leases") { db in
+            try db.execute(sql: """
+                CREATE TABLE leases (
+                    name TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    acquired_at REAL NOT NULL,
+                    expires_at REAL NOT NULL
+                );
                 """)
         }
         return migrator
@@ -358,6 +368,46 @@ public final class SQLiteCatalogStore: CatalogStore {
                 INSERT INTO bookmarks (pipeline, value, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT(pipeline) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
                 """, arguments: [pipeline, value, Timestamp.string(Date())])
+        }
+    }
+
+    // MARK: - Leases
+
+    public func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool {
+        let time = now.timeIntervalSince1970
+        return try await database.write { db in
+            // One statement: insert, or take over when the lease is ours already or has expired (its holder died).
+            try db.execute(sql: """
+                INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at,
+                    expires_at = excluded.expires_at
+                WHERE leases.holder = excluded.holder OR leases.expires_at < ?
+                """, arguments: [name, holder, time, time + ttl, time])
+            return try String.fetchOne(db, sql: "SELECT holder FROM leases WHERE name = ?", arguments: [name]) == holder
+        }
+    }
+
+    public func renewLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?",
+                           arguments: [now.timeIntervalSince1970 + ttl, name, holder])
+            return db.changesCount == 1
+        }
+    }
+
+    public func releaseLease(_ name: String, holder: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
+        }
+    }
+
+    public func leases() async throws -> [Lease] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM leases ORDER BY name").map { row in
+                Lease(name: row["name"], holder: row["holder"],
+                      acquiredAt: Date(timeIntervalSince1970: row["acquired_at"]),
+                      expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+            }
         }
     }
 
