@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
-if [ ! -x .venv/bin/frictionless ] || ! .venv/bin/python -c "import ijson" 2>/dev/null; then
-    echo "test: installing frictionless into .venv"
+if [ ! -x .venv/bin/frictionless ] || ! .venv/bin/python -c "import ijson, prometheus_client" 2>/dev/null; then
+    echo "test: installing frictionless and prometheus-client into .venv"
     python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check "frictionless[json]>=5,<6"
+    .venv/bin/pip install --quiet --disable-pip-version-check "frictionless[json]>=5,<6" "prometheus-client>=0.20,<1"
 fi
 export FRICTIONLESS="$PWD/.venv/bin/frictionless"
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Metrics
 import NIOCore
 import NIOHTTP1
 import SDataCore
@@ -21,6 +22,9 @@ public final class HTTPFetcher: Sendable {
     public let redaction: URLRedaction
     private let logger: SourceLogger
     private let counters = Mutex(Statistics())
+    private let onRequest: @Sendable () -> Void
+    private let requestCounter: Counter
+    private let retryCounter: Counter
 
     /// Requests made, retries slept through and body bytes received, for the run log (and metrics).
     public struct Statistics: Sendable, Equatable {
@@ -35,8 +39,11 @@ public final class HTTPFetcher: Sendable {
     ///   - defaultRateLimit: the plugin's own limit for its API (data.gov.sg's quotas), used unless the spec sets one.
     ///   - secrets: values to mask wherever a URL is shown (keys in paths or queries).
     public init(settings: HTTPSettings, defaultRateLimit: HTTPSettings.RateLimit? = nil, secrets: [String] = [],
-                logger: SourceLogger) {
+                logger: SourceLogger, pipeline: String = "", onRequest: @escaping @Sendable () -> Void = {}) {
         self.settings = settings
+        self.onRequest = onRequest
+        requestCounter = Counter(label: "sdata_http_requests_total", dimensions: [("pipeline", pipeline)])
+        retryCounter = Counter(label: "sdata_http_retries_total", dimensions: [("pipeline", pipeline)])
         let limit = settings.rateLimit ?? defaultRateLimit
         limiter = limit.map { RateLimiter(requests: $0.requests, windowSeconds: $0.windowSeconds) }
         redaction = URLRedaction(secrets: secrets)
@@ -55,7 +62,7 @@ public final class HTTPFetcher: Sendable {
         _ body: (HTTPFetcher) async throws -> T
     ) async throws -> T {
         let fetcher = HTTPFetcher(settings: context.http, defaultRateLimit: defaultRateLimit, secrets: secrets,
-                                  logger: context.logger)
+                                  logger: context.logger, pipeline: context.pipeline, onRequest: context.onRequest)
         do {
             let result = try await body(fetcher)
             await fetcher.finish()
@@ -164,6 +171,7 @@ public final class HTTPFetcher: Sendable {
                 delay = asked
             }
             counters.withLock { $0.retries += 1 }
+            retryCounter.increment()
             logger.warning("\(place): \(reason); retry \(failures) of \(settings.retries) in "
                            + "\(DecimalFormat.fixed(delay, scale: 1)) s")
             try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
@@ -183,6 +191,8 @@ public final class HTTPFetcher: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         counters.withLock { $0.requests += 1 }
+        requestCounter.increment()
+        onRequest()
         let started = ContinuousClock.now
         let client = self.client
         let limit = file == nil ? settings.timeoutSeconds : nil

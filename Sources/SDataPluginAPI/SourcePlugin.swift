@@ -35,11 +35,16 @@ public struct SourceContext: Sendable {
     /// so that memory stays flat. `nil` outside a run; plugins then use the system's temporary folder.
     public var scratchDirectory: String?
     public var logger: SourceLogger
+    /// The pipeline being run, for metrics labels ("" outside a run).
+    public var pipeline: String
+    /// Called once per request a network source makes, for progress displays and metrics.
+    public var onRequest: @Sendable () -> Void
     private let stateBox = StateBox()
 
     public init(baseDirectory: String, batchSize: Int = 4096, bookmark: String? = nil, state: String? = nil,
                 http: HTTPSettings = HTTPSettings(), scratchDirectory: String? = nil,
-                logger: SourceLogger = SourceLogger { _, _ in }) {
+                logger: SourceLogger = SourceLogger { _, _ in }, pipeline: String = "",
+                onRequest: @escaping @Sendable () -> Void = {}) {
         self.baseDirectory = baseDirectory
         self.batchSize = batchSize
         self.bookmark = bookmark
@@ -47,6 +52,8 @@ public struct SourceContext: Sendable {
         self.http = http
         self.scratchDirectory = scratchDirectory
         self.logger = logger
+        self.pipeline = pipeline
+        self.onRequest = onRequest
     }
 
     /// `path` made absolute against ``baseDirectory``.

@@ -165,6 +165,8 @@ struct Execution {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let redactor = runner.redactor
         let pluginLogger = logger
+        let progress = runner.progress
+        let pipeline = spec.id
         let context = SourceContext(baseDirectory: spec.directory, batchSize: batchSize, bookmark: bookmark,
                                     state: state, http: spec.source.http, scratchDirectory: scratch,
                                     logger: SourceLogger { level, message in
@@ -174,7 +176,7 @@ struct Execution {
                                         case .info: pluginLogger.info("\(text)")
                                         case .warning: pluginLogger.warning("\(text)")
                                         }
-                                    })
+                                    }, pipeline: pipeline, onRequest: { progress.request(pipeline) })
         var coercion = SchemaCoercion(spec.schema)
         let stream = RecordStream()
         runner.progress.update(spec.id, .extracting, 0)

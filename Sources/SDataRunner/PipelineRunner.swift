@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 public import Logging
 public import SDataCore
 import SDataPluginAPI
@@ -63,6 +64,12 @@ public struct PipelineRunner: Sendable {
     /// lease is renewed every third of its lifetime; if it is lost anyway (this process stalled past it and another
     /// took over), the run is cancelled, so it can never publish beside its successor.
     public func run(_ spec: PipelineSpec) async -> RunSummary {
+        await run(spec, when: nil)
+    }
+
+    /// Like ``run(_:)``, but once the lease is held, runs only if `condition` still holds (a scheduler re-checks that
+    /// the pipeline is due: another process may have served the firing meanwhile); otherwise returns `skipped`.
+    public func run(_ spec: PipelineSpec, when condition: (@Sendable () async -> Bool)?) async -> RunSummary {
         let store = catalog.store
         let name = PipelineRunner.leaseName(spec.id)
         let holder = options.holder
@@ -80,6 +87,13 @@ public struct PipelineRunner: Sendable {
             var record = RunRecord(id: "-", pipeline: spec.id, startedAt: Date(), specHash: spec.specHash)
             record.status = .failed
             record.error = "cannot take the pipeline's lease in the catalog store: \(error)"
+            return RunSummary(run: record)
+        }
+        if let condition, await !condition() {
+            try? await store.releaseLease(name, holder: holder)
+            var record = RunRecord(id: "-", pipeline: spec.id, startedAt: Date(), specHash: spec.specHash)
+            record.status = .skipped
+            record.error = "no longer due: another process has just run it"
             return RunSummary(run: record)
         }
         let summary = await withTaskGroup(of: RunSummary?.self) { group in
@@ -177,6 +191,7 @@ public struct PipelineRunner: Sendable {
             logger.error("cannot record the end of the run", metadata: ["reason": "\(error)"])
         }
         progress.update(spec.id, .done, summary.run.rowsOut)
+        RunMetrics.record(summary.run)
         if summary.run.status != .failed {
             logger.info("run finished", metadata: ["outcome": "\(summary.run.status.rawValue)",
                                                   "rows_in": "\(summary.run.rowsIn)", "rows_out": "\(summary.run.rowsOut)",
@@ -233,4 +248,31 @@ enum RunID {
 /// A run stopped by its `timeout`.
 struct RunTimeout: Error {
     let seconds: Int
+}
+
+/// What every finished run adds to the metrics (exported by `sdata serve` and `sdata schedule` at `/metrics`).
+public enum RunMetrics {
+    public static func record(_ run: RunRecord) {
+        let pipeline = [("pipeline", run.pipeline)]
+        Counter(label: "sdata_runs_total", dimensions: pipeline + [("outcome", run.status.rawValue)]).increment()
+        if let finished = run.finishedAt {
+            Timer(label: "sdata_run_duration_seconds", dimensions: pipeline, preferredDisplayUnit: .seconds)
+                .recordNanoseconds(Int64(max(0, finished.timeIntervalSince(run.startedAt)) * 1e9))
+        }
+        for (kind, count) in [("in", run.rowsIn), ("out", run.rowsOut), ("suppressed", run.rowsSuppressed)] {
+            Counter(label: "sdata_rows_total", dimensions: pipeline + [("kind", kind)]).increment(by: count)
+        }
+        if run.status == .published || run.status == .unchanged {
+            Gauge(label: "sdata_last_success_timestamp_seconds", dimensions: pipeline)
+                .record((run.finishedAt ?? Date()).timeIntervalSince1970)
+        }
+    }
+
+    /// The last success of each pipeline from the store, so that a restarted process reports it before its first run.
+    public static func seedLastSuccess(_ runs: [RunRecord]) {
+        for run in runs where run.status == .published || run.status == .unchanged {
+            Gauge(label: "sdata_last_success_timestamp_seconds", dimensions: [("pipeline", run.pipeline)])
+                .record((run.finishedAt ?? run.startedAt).timeIntervalSince1970)
+        }
+    }
 }

@@ -31,8 +31,14 @@ public enum RunPhase: String, Sendable {
 /// Progress callbacks from a run: phase changes and row counts.
 public struct RunProgress: Sendable {
     public let update: @Sendable (_ pipeline: String, _ phase: RunPhase, _ rows: Int) -> Void
+    /// One more request (a page) made by a network source.
+    public let request: @Sendable (_ pipeline: String) -> Void
 
-    public init(_ update: @escaping @Sendable (String, RunPhase, Int) -> Void) { self.update = update }
+    public init(_ update: @escaping @Sendable (String, RunPhase, Int) -> Void,
+                request: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.update = update
+        self.request = request
+    }
 
     public static let silent = RunProgress { _, _, _ in }
 }

@@ -90,3 +90,28 @@ public struct DueTimes: Sendable {
         return next.timeIntervalSince1970
     }
 }
+
+extension PipelineSpec {
+    /// The firing that makes this pipeline due at `now`, or `nil` when it is not due (or has no schedule).
+    ///
+    /// - Parameters:
+    ///   - lastRun: when its most recent run started (`nil`: it never ran).
+    ///   - checkedSince: when the schedule was last checked (the scheduler's previous tick, the previous
+    ///     `run --due`): with `catchup: none`, firings before it were missed while nothing was checking, and are
+    ///     skipped. With `catchup: latest` (the default) they give one run.
+    public func dueFiring(now: Date, lastRun: Date?, checkedSince: Date?) -> Date? {
+        guard let schedule else { return nil }
+        let times = DueTimes(schedule: schedule, timeZone: timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!)
+        var since = lastRun
+        if operations.catchUp == .none, let checkedSince { since = max(since ?? checkedSince, checkedSince) }
+        guard let since else { return now }  // never ran, and nothing says to wait: due at once
+        return times.latest(atOrBefore: now, since: since)
+    }
+
+    /// The next firing after `date`.
+    public func nextFiring(after date: Date) -> Date? {
+        guard let schedule else { return nil }
+        return DueTimes(schedule: schedule, timeZone: timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!)
+            .next(after: date)
+    }
+}

@@ -40,6 +40,15 @@ public struct OperationsSpec: Sendable, Equatable {
     public var timeout: Int?
     /// Seconds without a successful run after which `sdata run --due` alerts.
     public var maxStaleness: Int?
+    /// What happens to firings missed while nothing was checking the schedule (`catchup`).
+    public var catchUp: CatchUp = .latest
+
+    public enum CatchUp: String, Sendable, CaseIterable {
+        /// Missed firings are skipped; the pipeline waits for its next one.
+        case none
+        /// Missed firings give one run (not one per firing).
+        case latest
+    }
 
     public init() {}
 }

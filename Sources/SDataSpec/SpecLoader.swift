@@ -17,7 +17,7 @@ public struct SpecLoader: Sendable {
     }
 
     static let topLevelKeys = ["id", "title", "description", "owner", "schedule", "timezone", "retries", "retry_delay",
-                               "timeout", "max_staleness", "source", "schema",
+                               "timeout", "max_staleness", "catchup", "source", "schema",
                                "governance", "publish"]
 
     /// Loads the spec at `file`.
@@ -143,6 +143,14 @@ struct SpecDecoder {
         if let delay = duration(root, "retry_delay") { operations.retryDelay = delay }
         operations.timeout = duration(root, "timeout")
         operations.maxStaleness = duration(root, "max_staleness")
+        if let node = root["catchup"] {
+            if let text = node.scalar, let policy = OperationsSpec.CatchUp(rawValue: text) {
+                operations.catchUp = policy
+            } else {
+                diagnostics.error("'catchup' must be none or latest", at: node.location)
+            }
+            if root["schedule"] == nil { diagnostics.error("'catchup' needs a 'schedule'", at: node.location) }
+        }
         return operations
     }
 

@@ -94,6 +94,32 @@ enum SpecFiles {
         return try specs(in: "pipelines")
     }
 
+    /// Loads the specs named (or every `pipelines/*.yaml`), printing warnings and errors; throws exit code 1 when
+    /// any has an error, saying that nothing is `action` (running, scheduling).
+    static func loadValid(_ given: [String], global: GlobalOptions, redactor: SecretRedactor,
+                          action: String) throws -> [PipelineSpec] {
+        let loader = try global.loader(redactor: redactor)
+        var loaded: [PipelineSpec] = []
+        var invalid = false
+        for file in try resolve(given) {
+            switch loader.load(file: file) {
+            case .success(let spec):
+                for warning in spec.warnings { FileHandle.standardError.write(Data((warning.description + "\n").utf8)) }
+                loaded.append(spec)
+            case .failure(let error):
+                for diagnostic in error.diagnostics {
+                    FileHandle.standardError.write(Data((redactor.redact(diagnostic.description) + "\n").utf8))
+                }
+                invalid = invalid || error.diagnostics.contains { $0.severity == .error }
+            }
+        }
+        if invalid {
+            Output.error("not \(action): fix the spec errors above ('sdata validate' checks specs)")
+            throw ExitCode(1)
+        }
+        return loaded
+    }
+
     private static func specs(in directory: String) throws -> [String] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             Output.error("there is no '\(directory)' folder here")

@@ -40,26 +40,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let redactor = SecretRedactor()
         global.bootstrapLogging(redactor: redactor)
-        let loader = try global.loader(redactor: redactor)
-        let files = try SpecFiles.resolve(all ? [] : specs)
-        var loaded: [PipelineSpec] = []
-        var invalid = false
-        for file in files {
-            switch loader.load(file: file) {
-            case .success(let spec):
-                for warning in spec.warnings { FileHandle.standardError.write(Data((warning.description + "\n").utf8)) }
-                loaded.append(spec)
-            case .failure(let error):
-                for diagnostic in error.diagnostics {
-                    FileHandle.standardError.write(Data((redactor.redact(diagnostic.description) + "\n").utf8))
-                }
-                invalid = invalid || error.diagnostics.contains { $0.severity == .error }
-            }
-        }
-        if invalid {
-            Output.error("not running: fix the spec errors above ('sdata validate' checks specs)")
-            throw ExitCode(1)
-        }
+        var loaded = try SpecFiles.loadValid(all ? [] : specs, global: global, redactor: redactor, action: "running")
         let catalog = try global.openCatalog()
         let allSpecs = loaded
         if due {
@@ -82,11 +63,9 @@ struct Run: AsyncParsableCommand {
         }
         defer { lock.release() }
         for note in try await catalog.recover() { Output.line("recovered: \(note)") }
+        let board = ProgressBoard()
         let runner = PipelineRunner(catalog: catalog, redactor: redactor, logger: Logger(label: "sdata.run"),
-                                    progress: RunProgress { pipeline, phase, rows in
-                                        Terminal.progress("\(pipeline): \(phase.rawValue) \(rows) rows")
-                                    },
-                                    options: .init(dryRun: dryRun))
+                                    progress: board.progress, options: .init(dryRun: dryRun))
         let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
                                                  logger: Logger(label: "sdata.alerts"))
         var summaries: [RunSummary] = []
@@ -94,7 +73,7 @@ struct Run: AsyncParsableCommand {
         for spec in loaded {
             if stop.received != nil { break }
             let summary = await stop.cancellingOnSignal { await runner.run(spec) }
-            Terminal.clearProgress()
+            board.reset()
             summaries.append(summary)
             if !global.json { Output.line(Run.describe(summary)) }
             if summary.run.status == .failed, let alerts, !dryRun {
@@ -109,6 +88,7 @@ struct Run: AsyncParsableCommand {
             Output.error("stopped by \(signal): the interrupted run was recorded as failed and published nothing")
             throw ExitCode(1)
         }
+        board.reset()
         let failed = summaries.filter { $0.run.status == .failed }.count
         let skipped = summaries.filter { $0.run.status == .skipped }.count
         if global.json {
@@ -147,26 +127,25 @@ struct Run: AsyncParsableCommand {
         return alerts
     }
 
-    /// The specs whose schedule fired after their last run started (specs without a schedule are never due).
+    /// The specs whose schedule fired after their last run started (specs without a schedule are never due). With
+    /// `catchup: none`, firings before the previous `--due` check were missed and are skipped.
     static func dueSpecs(_ specs: [PipelineSpec], catalog: Catalog, now: Date) async throws -> [PipelineSpec] {
+        let checkedKey = "#due-checked"
+        let checkedSince = try await catalog.store.bookmark(pipeline: checkedKey).map(Timestamp.date)
         var due: [PipelineSpec] = []
         for spec in specs {
-            guard let schedule = spec.schedule else {
+            guard spec.schedule != nil else {
                 Output.line("- \(spec.id): no schedule")
                 continue
             }
-            let zone = spec.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-            guard let last = try await catalog.store.runs(pipeline: spec.id, limit: 1).first else {
+            let last = try await catalog.store.runs(pipeline: spec.id, limit: 1).first?.startedAt
+            if spec.dueFiring(now: now, lastRun: last, checkedSince: checkedSince) != nil {
                 due.append(spec)
-                continue
-            }
-            let times = DueTimes(schedule: schedule, timeZone: zone)
-            if times.latest(atOrBefore: now, since: last.startedAt) != nil {
-                due.append(spec)
-            } else if let next = times.next(after: now) {
+            } else if let next = spec.nextFiring(after: now) {
                 Output.line("- \(spec.id): not due (next run \(Timestamp.string(next)))")
             }
         }
+        try await catalog.store.setBookmark(Timestamp.string(now), pipeline: checkedKey)
         return due
     }
 

@@ -100,6 +100,15 @@ enum TestSupport {
                              stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// A Python with `prometheus_client`: `$PROMETHEUS_PYTHON` or the project's `.venv` (scripts/test.sh installs it).
+    static var prometheusPython: String? {
+        let candidates = [ProcessInfo.processInfo.environment["PROMETHEUS_PYTHON"], packageRoot + "/.venv/bin/python"]
+        return candidates.compactMap { $0 }.first { path in
+            FileManager.default.isExecutableFile(atPath: path)
+                && (try? execute(path, ["-c", "import prometheus_client"]).status) == 0
+        }
+    }
+
     /// `frictionless`, from PATH, `$FRICTIONLESS` or the project's `.venv`.
     static var frictionless: String? {
         let environment = ProcessInfo.processInfo.environment

@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--config", required=True)
@@ -26,6 +27,9 @@ for index in range(start + 1, total + 1):
     emit({"type": "RECORD", "stream": "cases",
           "record": {"id": index, "district": config.get("district", "마포구"), "tags": ["a", "b"],
                      "place": {"lat": 37.5, "lon": 127.0}}})
+    if config.get("sleep_ms"):
+        sys.stdout.flush()
+        time.sleep(int(config["sleep_ms"]) / 1000)
     if config.get("with_audit") and index % 100 == 0:
         emit({"type": "RECORD", "stream": "audit", "record": {"checked": index}})
     if index % 500 == 0:

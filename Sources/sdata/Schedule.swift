@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import SDataCore
+import SDataSpec
+import SDataCatalog
+import SDataRunner
+import SDataScheduler
+import SDataServer
+import ServiceLifecycle
+import UnixSignals
+
+struct Schedule: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the scheduler in the foreground: each pipeline runs when its schedule fires.",
+        discussion: """
+            Checks the schedules every --tick; a due pipeline runs unless it is already running here or in another \
+            process (several schedulers may share a catalog: a run holds its pipeline's lease in the catalog store, \
+            renewed by a heartbeat; a process that dies loses its leases after --lease-ttl, and its runs are then \
+            marked failed and nothing of them is published). At most --max-concurrent runs at once. Missed firings \
+            after downtime give one run (catchup: latest) or none (catchup: none). SIGTERM or SIGINT stops it \
+            cleanly: running runs are cancelled, recorded as failed, publish nothing and release their leases. \
+            With --metrics-port, Prometheus metrics are served at /metrics.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var scheduling: SchedulingOptions
+
+    @Argument(help: ArgumentHelp("Spec files or folders (default: pipelines/*.yaml).", valueName: "spec"))
+    var specs: [String] = []
+
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: ArgumentHelp("The address the metrics listener binds.", valueName: "host"))
+    var metricsHost = "127.0.0.1"
+
+    func run() async throws {
+        let redactor = SecretRedactor()
+        global.bootstrapLogging(redactor: redactor)
+        let registry = Metrics.bootstrap()
+        let loaded = try SpecFiles.loadValid(specs, global: global, redactor: redactor, action: "scheduling")
+        let catalog = try global.openCatalog()
+        var services: [any Service] = [try await scheduling.scheduler(specs: loaded, catalog: catalog, global: global,
+                                                                       redactor: redactor)]
+        if let metricsPort {
+            services.append(CatalogServer.application(
+                catalog: catalog, metrics: registry,
+                options: .init(host: metricsHost, port: metricsPort, serveFiles: false),
+                logger: Logger(label: "sdata.metrics")))
+        }
+        try await ServiceRunner.run(services)
+    }
+}
+
+/// Options of the scheduler, shared by `sdata schedule` and `sdata serve --scheduler`.
+struct SchedulingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("How often schedules are checked.", valueName: "duration"))
+    var tick = "15s"
+
+    @Option(help: ArgumentHelp("Runs at once in this process.", valueName: "n"))
+    var maxConcurrent = 2
+
+    @Option(help: ArgumentHelp("How long a dead process's pipeline leases last before another takes over.",
+                               valueName: "duration"))
+    var leaseTTL = "60s"
+
+    func validate() throws {
+        guard DurationText.seconds(tick).map({ $0 > 0 }) == true else { throw ValidationError("--tick must be a duration like 15s") }
+        guard DurationText.seconds(leaseTTL).map({ $0 >= 3 }) == true else {
+            throw ValidationError("--lease-ttl must be a duration of at least 3s")
+        }
+        guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
+    }
+
+    /// The scheduler service: runs go through a runner holding leases; failures and staleness raise alerts.
+    func scheduler(specs: [PipelineSpec], catalog: Catalog, global: GlobalOptions,
+                   redactor: SecretRedactor) async throws -> Scheduler {
+        let scheduled = specs.filter { $0.schedule != nil }
+        if scheduled.isEmpty { Output.error("warning: no spec has a schedule; the scheduler will only wait") }
+        RunMetrics.seedLastSuccess(try await catalog.store.runs(pipeline: nil, limit: 10_000))
+        let runner = PipelineRunner(catalog: catalog, redactor: redactor, logger: Logger(label: "sdata.run"),
+                                    options: .init(leaseTTL: Double(DurationText.seconds(leaseTTL) ?? 60)))
+        let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
+                                                 logger: Logger(label: "sdata.alerts"))
+        let logger = Logger(label: "sdata.schedule")
+        return Scheduler(
+            specs: specs, runner: runner,
+            options: .init(tick: Double(DurationText.seconds(tick) ?? 15), maxConcurrent: maxConcurrent),
+            logger: logger,
+            onFinished: { spec, summary in
+                logger.info("\(Run.describe(summary))")
+                if summary.run.status == .failed, let alerts {
+                    await alerts.send(Alert(event: .runFailed, pipeline: spec.id, catalog: catalog.config.title,
+                                            message: summary.run.error ?? "the run failed", runId: summary.run.id))
+                }
+                if let alerts, let stale = try? await Run.staleness([spec], catalog: catalog, now: Date()) {
+                    for alert in stale { await alerts.send(alert) }
+                }
+            })
+    }
+}
+
+/// Runs services until SIGTERM or SIGINT, then shuts them down gracefully.
+enum ServiceRunner {
+    static func run(_ services: [any Service]) async throws {
+        let logger = Logger(label: "sdata.services")
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+enum Metrics {
+    /// Routes swift-metrics into a Prometheus registry (once per process) and returns it.
+    static func bootstrap() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+}
