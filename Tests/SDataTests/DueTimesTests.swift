@@ -51,6 +51,33 @@ struct DueTimesTests {
         #expect(times.latest(atOrBefore: Self.date("2026-11-24T10:30:00Z"), since: Self.date("2026-11-24T10:00:00Z")) == nil)
     }
 
+    @Test func catchUpNoneSkipsFiringsMissedWhileNothingChecked() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func spec(_ catchup: String) throws -> PipelineSpec {
+            try TestSupport.write("""
+                id: hourly
+                schedule: "0 * * * *"
+                catchup: \(catchup)
+                source: { plugin: file, with: { path: a.csv } }
+                """, to: directory + "/hourly.yaml")
+            return try TestSupport.spec(directory + "/hourly.yaml")
+        }
+        let lastRun = Self.date("2026-11-24T01:00:00Z")
+        let now = Self.date("2026-11-24T10:30:00Z")
+        // Down from 02:00 to 10:20: the 10:00 firing was missed while nothing checked.
+        let checked = Self.date("2026-11-24T10:20:00Z")
+        #expect(try spec("latest").dueFiring(now: now, lastRun: lastRun, checkedSince: checked) == Self.date("2026-11-24T10:00:00Z"))
+        #expect(try spec("none").dueFiring(now: now, lastRun: lastRun, checkedSince: checked) == nil)
+        // A firing after the last check is due either way.
+        #expect(try spec("none").dueFiring(now: Self.date("2026-11-24T11:00:30Z"), lastRun: lastRun, checkedSince: now)
+                == Self.date("2026-11-24T11:00:00Z"))
+        let bad = try TestSupport.diagnostics("id: x\ncatchup: all\nsource: { plugin: file, with: { path: a.csv } }\n",
+                                              in: directory)
+        #expect(bad.contains { $0.message == "'catchup' must be none or latest" })
+        #expect(bad.contains { $0.message == "'catchup' needs a 'schedule'" })
+    }
+
     @Test func runDueRunsOnlyWhatIsDue() throws {
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
