@@ -88,23 +88,13 @@ public struct DataGoKr: SourcePlugin {
         var output = BatchingWriter(writer, batchSize: context.batchSize)
         try await HTTPFetcher.session(context, secrets: [serviceKey]) { http in
             var page = 1
-            var total: Int?
-            while total == nil || output.count < total! {
+            var tally = PageTally(noun: "items")
+            while tally.wantsMore(received: output.count) {
                 let answer = try await http.fetch(HTTPCall(url: url(page: page), label: "page \(page)")) { reply in
                     try interpret(reply)
                 }
-                if let known = total, known != answer.total {
-                    throw SourceError("page \(page): totalCount changed from \(known) to \(answer.total) during the "
-                                      + "extraction; the source is being updated, try again later", retryable: true)
-                }
-                total = answer.total
-                if answer.items.isEmpty {
-                    guard output.count >= answer.total else {
-                        throw SourceError("page \(page) came back empty after \(output.count) of \(answer.total) items; "
-                                          + "nothing is published from an incomplete extraction")
-                    }
-                    break
-                }
+                guard try tally.accept(total: answer.total, rows: answer.items.count, received: output.count,
+                                       place: "page \(page)") else { break }
                 for item in answer.items {
                     try await output.append(item.recordFields().map { ($0.0, $0.1 == .string("null") ? .null : $0.1) })
                 }
@@ -121,13 +111,7 @@ public struct DataGoKr: SourcePlugin {
             throw SourceError("\(reply.origin): the gateway answered with plain text\(reply.text.count <= 80 ? ": '\(reply.text.trimmingWhitespace())'" : "")",
                               retryable: true)
         }
-        let document: JSONValue
-        do {
-            document = try reply.document()
-        } catch {
-            try reply.requireSuccess()
-            throw error
-        }
+        let document = try reply.envelope()
         if let gateway = document["OpenAPI_ServiceResponse"]?["cmmMsgHeader"] {
             let code = gateway["returnReasonCode"]?.text ?? "?"
             let name = gateway["returnAuthMsg"]?.text ?? gateway["errMsg"]?.text ?? ""

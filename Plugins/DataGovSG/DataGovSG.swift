@@ -124,13 +124,7 @@ public struct DataGovSG: SourcePlugin {
 
     /// `data` of a v1/v2 answer (`{code: 0, data, errorMsg}`), or the error it reports.
     static func successData(_ reply: HTTPReply) throws -> JSONValue {
-        let document: JSONValue
-        do {
-            document = try reply.document()
-        } catch {
-            try reply.requireSuccess()
-            throw error
-        }
+        let document = try reply.envelope()
         let code = document["code"]?.integer
         let message = document["errorMsg"]?.text.flatMap { $0.isEmpty ? nil : $0 }
             ?? document["errMsg"]?.text.flatMap { $0.isEmpty ? nil : $0 }
@@ -151,17 +145,11 @@ public struct DataGovSG: SourcePlugin {
                 .joined(separator: ",") + "}"))
         }
         var url = URLText.with(datastoreURL + "/api/action/datastore_search", query: parameters)
-        var total: Int?
+        var tally = PageTally(noun: "records")
         var page = 1
-        while total == nil || output.count < total! {
+        while tally.wantsMore(received: output.count) {
             let (records, pageTotal, next) = try await http.fetch(HTTPCall(url: url, headers: headers, label: "page \(page)")) { reply in
-                let document: JSONValue
-                do {
-                    document = try reply.document()
-                } catch {
-                    try reply.requireSuccess()
-                    throw error
-                }
+                let document = try reply.envelope()
                 guard document["success"] == .bool(true), let result = document["result"] else {
                     let message = document["error"]?["message"]?.text ?? "no message"
                     throw SourceError("\(reply.origin): datastore_search failed: \(message) (HTTP \(reply.status))")
@@ -172,20 +160,14 @@ public struct DataGovSG: SourcePlugin {
                 }
                 return (result["records"]?.records ?? [], total, result["_links"]?["next"]?.text)
             }
-            total = pageTotal
-            if records.isEmpty {
-                guard output.count >= pageTotal else {
-                    throw SourceError("page \(page) came back empty after \(output.count) of \(pageTotal) records; "
-                                      + "nothing is published from an incomplete extraction")
-                }
-                break
-            }
+            guard try tally.accept(total: pageTotal, rows: records.count, received: output.count,
+                                   place: "page \(page)") else { break }
             for record in records { try await output.append(record) }
             guard let next else { break }
             url = URLText.resolve(next, against: datastoreURL + "/")
             page += 1
         }
-        if let total, output.count != total {
+        if let total = tally.total, output.count != total {
             throw SourceError("datastore_search announced \(total) records but \(output.count) arrived; nothing is "
                               + "published from an incomplete extraction")
         }

@@ -52,8 +52,8 @@ public struct DataTaipei: SourcePlugin {
         var output = BatchingWriter(writer, batchSize: context.batchSize)
         try await HTTPFetcher.session(context) { http in
             var offset = 0
-            var count: Int?
-            while count == nil || offset < count! {
+            var tally = PageTally()
+            while tally.wantsMore(received: offset) {
                 var parameters = [("scope", "resourceAquire"), ("limit", String(pageSize)), ("offset", String(offset))]
                 if let query { parameters.append(("q", query)) }
                 let url = URLText.with(baseURL + "/api/v1/dataset/" + resourceID, query: parameters)
@@ -65,18 +65,7 @@ public struct DataTaipei: SourcePlugin {
                     }
                     return (rows.records, total)
                 }
-                if let known = count, known != total {
-                    throw SourceError("offset \(offset): count changed from \(known) to \(total) during the extraction; "
-                                      + "the source is being updated, try again later", retryable: true)
-                }
-                count = total
-                if rows.isEmpty {
-                    guard offset >= total else {
-                        throw SourceError("offset \(offset) came back empty after \(offset) of \(total) rows; nothing is "
-                                          + "published from an incomplete extraction")
-                    }
-                    break
-                }
+                guard try tally.accept(total: total, rows: rows.count, received: offset, place: "offset \(offset)") else { break }
                 for row in rows {
                     var fields = row.recordFields()
                     if !importDate { fields.removeAll { $0.0.hasPrefix("_importdate") } }

@@ -72,25 +72,15 @@ public struct SeoulOpenAPI: SourcePlugin {
         var output = BatchingWriter(writer, batchSize: context.batchSize)
         try await HTTPFetcher.session(context, secrets: [key]) { http in
             var start = 1
-            var total: Int?
-            while total == nil || output.count < total! {
+            var tally = PageTally()
+            while tally.wantsMore(received: output.count) {
                 var end = start + pageSize - 1
-                if let total { end = min(end, total) }
+                if let total = tally.total { end = min(end, total) }
                 let path = ([key, format, service, String(start), String(end)] + filters).map(URLText.segment)
                 let call = HTTPCall(url: baseURL + "/" + path.joined(separator: "/"), label: "rows \(start)–\(end)")
                 let page = try await http.fetch(call) { reply in try interpret(reply) }
-                if let known = total, known != page.total {
-                    throw SourceError("\(service): list_total_count changed from \(known) to \(page.total) during the "
-                                      + "extraction; the source is being updated, try again later", retryable: true)
-                }
-                total = page.total
-                if page.rows.isEmpty {
-                    guard output.count >= page.total else {
-                        throw SourceError("\(service): rows \(start)–\(end) came back empty after \(output.count) of "
-                                          + "\(page.total) rows; nothing is published from an incomplete extraction")
-                    }
-                    break
-                }
+                guard try tally.accept(total: page.total, rows: page.rows.count, received: output.count,
+                                       place: "\(service): rows \(start)–\(end)") else { break }
                 for row in page.rows { try await output.append(row) }
                 start += page.rows.count
             }

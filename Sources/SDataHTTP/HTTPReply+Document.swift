@@ -42,3 +42,46 @@ extension HTTPReply {
         return ": '\(text)'"
     }
 }
+
+extension HTTPReply {
+    /// The body as a tree, for APIs that answer errors in envelopes: when the body does not parse, a non-2xx status
+    /// is the better error to report.
+    public func envelope() throws -> JSONValue {
+        do {
+            return try document()
+        } catch {
+            try requireSuccess()
+            throw error
+        }
+    }
+}
+
+/// Keeps a paged extraction honest against the total the API announces: every row exactly once, or an error.
+public struct PageTally: Sendable {
+    /// The total announced by the first page.
+    public private(set) var total: Int?
+    /// What a row is called in messages (`rows`, `items`, `records`).
+    let noun: String
+
+    public init(noun: String = "rows") { self.noun = noun }
+
+    /// True while more pages are needed: no page seen yet, or fewer than the total received.
+    public func wantsMore(received: Int) -> Bool { total.map { received < $0 } ?? true }
+
+    /// Takes a page's announced `total` and its row count; returns false when the extraction is complete (an empty
+    /// page after every row). Throws when the total moves (the source is being updated mid-extraction: retryable)
+    /// or a page comes back empty before the total was reached (nothing may be published from that).
+    public mutating func accept(total announced: Int, rows: Int, received: Int, place: String) throws -> Bool {
+        if let known = total, known != announced {
+            throw SourceError("\(place): the total changed from \(known) to \(announced) \(noun) during the extraction; "
+                              + "the source is being updated, try again later", retryable: true)
+        }
+        total = announced
+        guard rows == 0 else { return true }
+        guard received >= announced else {
+            throw SourceError("\(place) came back empty after \(received) of \(announced) \(noun); nothing is published "
+                              + "from an incomplete extraction")
+        }
+        return false
+    }
+}
