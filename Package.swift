@@ -9,6 +9,13 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// A built-in source plugin: its own target under `Plugins/`, seeing only the plugin API, core and (for network
+/// plugins) the HTTP runtime.
+func plugin(_ name: String, http: Bool = true) -> Target {
+    .target(name: name, dependencies: ["SDataCore", "SDataPluginAPI"] + (http ? ["SDataHTTP"] : []),
+            path: "Plugins/" + name, swiftSettings: strict)
+}
+
 let package = Package(
     name: "sdata",
     platforms: [.macOS(.v14)],
@@ -125,28 +132,15 @@ let package = Package(
             swiftSettings: strict
         ),
         // Built-in plugins: each its own target, seeing only the plugin API and core.
-        .target(
-            name: "FileSource",
-            dependencies: ["SDataCore", "SDataPluginAPI"],
-            path: "Plugins/FileSource",
-            swiftSettings: strict
-        ),
-        .target(name: "SeoulOpenAPI", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
-                path: "Plugins/SeoulOpenAPI", swiftSettings: strict),
-        .target(name: "DataGoKr", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
-                path: "Plugins/DataGoKr", swiftSettings: strict),
-        .target(name: "DataTaipei", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
-                path: "Plugins/DataTaipei", swiftSettings: strict),
-        .target(name: "DataGovSG", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
-                path: "Plugins/DataGovSG", swiftSettings: strict),
-        .target(name: "HTTPJSON", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
-                path: "Plugins/HTTPJSON", swiftSettings: strict),
-        .target(name: "XMLFeed", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
-                path: "Plugins/XMLFeed", swiftSettings: strict),
-        .target(name: "RSSAtom", dependencies: ["SDataCore", "SDataPluginAPI", "SDataHTTP"],
-                path: "Plugins/RSSAtom", swiftSettings: strict),
-        .target(name: "Singer", dependencies: ["SDataCore", "SDataPluginAPI"],
-                path: "Plugins/Singer", swiftSettings: strict),
+        plugin("FileSource", http: false),
+        plugin("SeoulOpenAPI"),
+        plugin("DataGoKr"),
+        plugin("DataTaipei"),
+        plugin("DataGovSG"),
+        plugin("HTTPJSON"),
+        plugin("XMLFeed"),
+        plugin("RSSAtom"),
+        plugin("Singer", http: false),
         // The one place that names concrete plugins.
         .target(
             name: "SDataBuiltins",
