@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "SDataServer",
             dependencies: [
-                "SDataCore", "SDataCatalog",
+                "SDataCore", "SDataCatalog", "SDataPluginAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -103,12 +103,22 @@ public struct Catalog: Sendable {
         return repaired
     }
 
-    /// Regenerates the static pages (`public/index.html`, each dataset's `index.html`) from the store.
+    /// Regenerates the static pages and `public/catalog.jsonld` (DCAT-AP 3) from the store.
     public func renderSite() async throws {
         var summaries: [SiteRenderer.DatasetSummary] = []
+        var metadata: [DCATCatalog.DatasetVersions] = []
         for dataset in try await store.datasets() {
             let versions = try await store.versions(dataset: dataset)
             guard !versions.isEmpty else { continue }
+            var packages: [Int: [String: Any]] = [:]
+            for version in versions where version.withdrawnAt == nil {
+                let path = layout.versionDirectory(dataset, version.number) + "/datapackage.json"
+                if let data = FileManager.default.contents(atPath: path),
+                   let package = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                    packages[version.number] = package
+                }
+            }
+            metadata.append(.init(dataset: dataset, versions: versions, packages: packages))
             let page = SiteRenderer.datasetPage(dataset: dataset, versions: versions, config: config)
             try FileSystem.replace(layout.datasetDirectory(dataset) + "/index.html", with: Data(page.utf8))
             let latest = versions.last { $0.withdrawnAt == nil } ?? versions[versions.count - 1]
@@ -116,6 +126,8 @@ public struct Catalog: Sendable {
         }
         let index = SiteRenderer.indexPage(datasets: summaries, config: config)
         try FileSystem.replace(layout.publicDirectory + "/index.html", with: Data(index.utf8))
+        try FileSystem.replace(layout.publicDirectory + "/catalog.jsonld",
+                               with: try DCATCatalog.render(config: config, datasets: metadata))
     }
 
     /// The folder of a version, or of `latest`.

@@ -31,14 +31,20 @@ public struct Scheduler: Service {
     let options: Options
     let logger: Logger
     let onFinished: @Sendable (PipelineSpec, RunSummary) async -> Void
+    let onTick: @Sendable () async -> Void
 
+    /// - Parameters:
+    ///   - onFinished: called after each run (alerts, logs).
+    ///   - onTick: called once per tick after the due pipelines were started (staleness checks).
     public init(specs: [PipelineSpec], runner: PipelineRunner, options: Options = Options(), logger: Logger,
-                onFinished: @escaping @Sendable (PipelineSpec, RunSummary) async -> Void = { _, _ in }) {
+                onFinished: @escaping @Sendable (PipelineSpec, RunSummary) async -> Void = { _, _ in },
+                onTick: @escaping @Sendable () async -> Void = {}) {
         self.specs = specs.filter { $0.schedule != nil }
         self.runner = runner
         self.options = options
         self.logger = logger
         self.onFinished = onFinished
+        self.onTick = onTick
     }
 
     public func run() async throws {
@@ -85,6 +91,7 @@ public struct Scheduler: Service {
                         }
                     }
                     lastCheck = now
+                    await onTick()
                     try? await Task.sleep(for: .milliseconds(Int64(options.tick * 1000)))
                 }
             }

@@ -4,6 +4,8 @@ public import Logging
 import NIOCore
 public import Prometheus
 public import SDataCatalog
+import SDataCore
+import SDataPluginAPI
 
 /// `sdata serve`: the catalog's public files over HTTP, `/healthz`, and Prometheus metrics at `/metrics`.
 ///
@@ -30,6 +32,7 @@ public enum CatalogServer {
         -> some ApplicationProtocol {
         let router = Router()
         if options.serveFiles {
+            router.add(middleware: RangeGuard(root: catalog.layout.publicDirectory))
             router.add(middleware: FileMiddleware(catalog.layout.publicDirectory, searchForIndexHtml: true, logger: logger))
         }
         let store = catalog.store
@@ -44,6 +47,15 @@ public enum CatalogServer {
                                 body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"store unavailable\"}")))
             }
         }
+        let ckan = CKANActions(catalog: catalog, baseURL: (catalog.config.baseURL ?? "").trimmingSuffixSlash)
+        for prefix in ["api/3/action", "api/action"] {
+            router.get("\(prefix)/:action") { request, context -> Response in
+                try await CatalogServer.ckan(ckan, request: request, context: context)
+            }
+            router.post("\(prefix)/:action") { request, context -> Response in
+                try await CatalogServer.ckan(ckan, request: request, context: context)
+            }
+        }
         router.get("metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
@@ -53,5 +65,46 @@ public enum CatalogServer {
                                                 serverName: "sdata"),
                            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
                            logger: logger)
+    }
+
+    /// One CKAN action: parameters from the query string, and from a JSON (or form) body on POST.
+    static func ckan(_ ckan: CKANActions, request: Request, context: some RequestContext) async throws -> Response {
+        let action = context.parameters.get("action") ?? ""
+        var parameters: [String: JSONValue] = [:]
+        for (name, value) in request.uri.queryParameters {
+            parameters[String(name)] = .string(String(value))
+        }
+        if request.method == .post {
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let bytes = Array(body.readableBytesView)
+            if bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") {
+                guard case .object(let members)? = try? JSONStreamReader(bytes: bytes, label: "body").readDocument() else {
+                    return json(400, "{\"success\":false,\"error\":{\"__type\":\"Bad Request\",\"message\":\"the body is not a JSON object\"}}")
+                }
+                for (name, value) in members { parameters[name] = value }
+            } else {
+                for pair in String(decoding: bytes, as: UTF8.self).split(separator: "&") {
+                    let parts = pair.split(separator: "=", maxSplits: 1).map {
+                        PercentEncoding.decode(String($0).replacing("+", with: " ")) ?? String($0)
+                    }
+                    if parts.count == 2 { parameters[parts[0]] = .string(parts[1]) }
+                }
+            }
+        }
+        let (status, text) = await ckan.answer(action, parameters)
+        return json(status, text)
+    }
+
+    static func json(_ status: Int, _ text: String) -> Response {
+        Response(status: .init(code: status), headers: [.contentType: "application/json;charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension String {
+    var trimmingSuffixSlash: String {
+        var text = self
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
     }
 }

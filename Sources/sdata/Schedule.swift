@@ -97,9 +97,12 @@ struct SchedulingOptions: ParsableArguments {
                     await alerts.send(Alert(event: .runFailed, pipeline: spec.id, catalog: catalog.config.title,
                                             message: summary.run.error ?? "the run failed", runId: summary.run.id))
                 }
-                if let alerts, let stale = try? await Run.staleness([spec], catalog: catalog, now: Date()) {
-                    for alert in stale { await alerts.send(alert) }
-                }
+            },
+            onTick: {
+                // Every pipeline with a max_staleness, whether or not it ran: a pipeline that never succeeds, or
+                // never starts, is exactly what this alert is for. At most one alert per staleness period.
+                guard let alerts, let stale = try? await Run.staleness(specs, catalog: catalog, now: Date()) else { return }
+                for alert in stale { await alerts.send(alert) }
             })
     }
 }

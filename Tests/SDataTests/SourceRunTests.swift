@@ -19,12 +19,7 @@ import SDataSpec
     /// Runs the binary off the cooperative pool, so the in-process server keeps answering.
     static func sdata(_ arguments: [String], in directory: String,
                       environment: [String: String] = [:]) async throws -> TestSupport.ProcessResult {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try TestSupport.execute(TestSupport.sdataBinary, arguments, in: directory,
-                                                                           environment: environment) })
-            }
-        }
+        try await TestSupport.executeAsync(TestSupport.sdataBinary, arguments, in: directory, environment: environment)
     }
 
     static func seoulSpec(_ base: String, pageSize: Int = 1000) -> String {

@@ -100,6 +100,30 @@ enum TestSupport {
                              stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// `pyshacl`: `$PYSHACL` or the project's `.venv` (scripts/test.sh installs it).
+    static var pyshacl: String? {
+        [ProcessInfo.processInfo.environment["PYSHACL"], packageRoot + "/.venv/bin/pyshacl"].compactMap { $0 }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// A Python with `ckanapi`: `$CKAN_PYTHON` or the project's `.venv` (scripts/test.sh installs it).
+    static var ckanPython: String? {
+        let candidates = [ProcessInfo.processInfo.environment["CKAN_PYTHON"], packageRoot + "/.venv/bin/python"]
+        return candidates.compactMap { $0 }.first { path in
+            FileManager.default.isExecutableFile(atPath: path) && (try? execute(path, ["-c", "import ckanapi"]).status) == 0
+        }
+    }
+
+    /// ``execute(_:_:in:environment:)`` off Swift's cooperative pool, so that servers in this process keep answering.
+    static func executeAsync(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                             environment: [String: String] = [:]) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try execute(executable, arguments, in: directory, environment: environment) })
+            }
+        }
+    }
+
     /// A Python with `prometheus_client`: `$PROMETHEUS_PYTHON` or the project's `.venv` (scripts/test.sh installs it).
     static var prometheusPython: String? {
         let candidates = [ProcessInfo.processInfo.environment["PROMETHEUS_PYTHON"], packageRoot + "/.venv/bin/python"]

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import SDataCatalog
+import SDataCore
+import SDataRunner
+
+/// What harvesters read: `catalog.jsonld` in DCAT-AP 3, checked with pyshacl against the SEMIC shapes.
+@Suite(.serialized) struct PublicCatalogTests {
+    static let shapes = TestSupport.fixtures + "/dcat-ap-3.0.1"
+
+    @Test func catalogJSONLDConformsToDCATAP3AndLinksVersions() async throws {
+        let project = try EndToEndTests.exampleProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        _ = try await EndToEndTests.runAll(project)
+        // A second version of one dataset, so that versions link to each other.
+        let sample = project + "/pipelines/samples/taipei-covid19-districts.json"
+        let original = try TestSupport.read(sample)
+        try TestSupport.write(original.replacing("\"300\"", with: "\"301\""), to: sample)
+        let summaries = try await EndToEndTests.runAll(project)
+        #expect(summaries.contains { $0.run.pipeline == "taipei-covid19-districts" && $0.run.version == 2 })
+        let file = project + "/catalog/public/catalog.jsonld"
+        let pyshacl = try #require(TestSupport.pyshacl, "scripts/test.sh installs pyshacl into .venv")
+        for shapesFile in ["shapes.ttl", "range.ttl"] {
+            let result = try TestSupport.execute(pyshacl, ["-s", Self.shapes + "/" + shapesFile, "-df", "json-ld", file])
+            #expect(result.status == 0 && result.stdout.contains("Conforms: True"),
+                    "\(shapesFile): \(result.stdout.prefix(3000))")
+        }
+        let text = try TestSupport.read(file)
+        #expect(text.contains("\"dcat:previousVersion\""))
+        #expect(text.contains("datasets/taipei-covid19-districts/2/#dataset"))
+        #expect(text.contains("\"dcat:hasCurrentVersion\""))
+        #expect(text.contains("checksumAlgorithm_sha256"))
+        // Every checksum in the catalog is the published file's.
+        let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        let graph = json["@graph"] as! [[String: Any]]
+        let distributions = graph.filter { ($0["@type"] as? String) == "dcat:Distribution" }
+        #expect(!distributions.isEmpty)
+        for distribution in distributions {
+            let url = (distribution["dcat:downloadURL"] as! [String: Any])["@id"] as! String
+            let relative = String(url.dropFirst("http://localhost:8080/".count))
+            let data = try #require(FileManager.default.contents(atPath: project + "/catalog/public/" + relative), "\(url)")
+            let checksum = (distribution["spdx:checksum"] as! [String: Any])["spdx:checksumValue"] as! [String: Any]
+            #expect(checksum["@value"] as? String == Hex.string(SHA256Digest.of(data)), "\(url)")
+        }
+    }
+}
