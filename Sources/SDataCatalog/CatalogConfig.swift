@@ -18,6 +18,20 @@ public struct CatalogConfig: Sendable, Codable, Equatable {
     public var license: String?
     public var language: String?
     public var alerts: Alerts?
+    public var dumps: Dumps?
+
+    /// Whole-catalog dumps in `public/dumps/`.
+    public struct Dumps: Sendable, Codable, Equatable {
+        /// How many dumps to keep (default 7).
+        public var keep: Int?
+        /// Write a dump after scheduled runs that published something (default true).
+        public var afterRuns: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case keep
+            case afterRuns = "after_runs"
+        }
+    }
 
     /// Where alerts go.
     public struct Alerts: Sendable, Codable, Equatable {
@@ -30,7 +44,7 @@ public struct CatalogConfig: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case title, description, publisher, license, language, alerts
+        case title, description, publisher, license, language, alerts, dumps
         case baseURL = "base_url"
     }
 

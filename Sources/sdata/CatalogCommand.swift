@@ -6,7 +6,7 @@ struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "Read the catalog: datasets, versions, files.",
-        subcommands: [List.self, Show.self, Versions.self, Path.self]
+        subcommands: [List.self, Show.self, Versions.self, Path.self, Dump.self, Verify.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -88,6 +88,46 @@ struct CatalogCommand: AsyncParsableCommand {
             let path = catalog.layout.publicDirectory + "/" + distribution.path
             if global.json { return try Output.json(["path": path, "sha256": distribution.sha256]) }
             Output.line(path)
+        }
+    }
+
+    struct Dump: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a zip of every dataset's latest version into public/dumps/.",
+            discussion: """
+                The zip holds each dataset's latest version (data files, datapackage.json, governance report), \
+                catalog.jsonld and MANIFEST.sha256, a SHA-256 for every file in it. It is built aside and renamed \
+                into place, with NAME.zip.sha256 beside it and dumps/index.json listing every dump. Older dumps \
+                beyond --keep (default: dumps.keep in catalog.yaml, else 7) are deleted. The scheduler writes one \
+                after a tick in which a run published something.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "How many dumps to keep.") var keep: Int?
+
+        func run() async throws {
+            let catalog = try global.openCatalog()
+            let made = try await CatalogDump.make(catalog, keep: keep ?? catalog.config.dumps?.keep ?? 7)
+            if global.json { return try Output.json(made) }
+            Output.line("\(made.file): \(made.datasets) datasets, \(made.files) files, \(Output.size(made.bytes)), "
+                        + "sha256 \(made.sha256)")
+            for old in made.removed { Output.line("removed older dump \(old)") }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a dump against its manifest; exit 1 when a file is missing, extra or altered.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dump (a .zip from public/dumps/).") var dump: String
+
+        func run() async throws {
+            let result = try CatalogDump.verify(dump)
+            if global.json { try Output.json(result) } else if result.ok {
+                Output.line("ok: \(result.files) files match MANIFEST.sha256")
+            } else {
+                for problem in result.problems { Output.error(problem) }
+            }
+            if !result.ok { throw ExitCode(1) }
         }
     }
 

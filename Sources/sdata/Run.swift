@@ -84,6 +84,11 @@ struct Run: AsyncParsableCommand {
         if due, let alerts {
             for alert in try await Run.staleness(allSpecs, catalog: catalog, now: Date()) { await alerts.send(alert) }
         }
+        // Scheduled passes (--due) end with a fresh whole-catalog dump when they published something.
+        if due, !dryRun, catalog.config.dumps?.afterRuns ?? true, summaries.contains(where: { $0.run.status == .published }) {
+            let made = try await CatalogDump.make(catalog, keep: catalog.config.dumps?.keep ?? 7)
+            if !global.json { Output.line("dump: \(made.file)") }
+        }
         if let signal = stop.received {
             Output.error("stopped by \(signal): the interrupted run was recorded as failed and published nothing")
             throw ExitCode(1)

@@ -87,18 +87,29 @@ struct SchedulingOptions: ParsableArguments {
         let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
                                                  logger: Logger(label: "sdata.alerts"))
         let logger = Logger(label: "sdata.schedule")
+        let published = PublishedFlag()
         return Scheduler(
             specs: specs, runner: runner,
             options: .init(tick: Double(DurationText.seconds(tick) ?? 15), maxConcurrent: maxConcurrent),
             logger: logger,
             onFinished: { spec, summary in
                 logger.info("\(Run.describe(summary))")
+                if summary.run.status == .published { await published.set() }
                 if summary.run.status == .failed, let alerts {
                     await alerts.send(Alert(event: .runFailed, pipeline: spec.id, catalog: catalog.config.title,
                                             message: summary.run.error ?? "the run failed", runId: summary.run.id))
                 }
             },
             onTick: {
+                // A new whole-catalog dump after a tick in which something was published (dumps.after_runs).
+                if catalog.config.dumps?.afterRuns ?? true, await published.take() {
+                    do {
+                        let made = try await CatalogDump.make(catalog, keep: catalog.config.dumps?.keep ?? 7)
+                        logger.info("dump written", metadata: ["file": "\(made.file)", "sha256": "\(made.sha256)"])
+                    } catch {
+                        logger.error("cannot write the catalog dump", metadata: ["reason": "\(error)"])
+                    }
+                }
                 // Every pipeline with a max_staleness, whether or not it ran: a pipeline that never succeeds, or
                 // never starts, is exactly what this alert is for. At most one alert per staleness period.
                 guard let alerts, let stale = try? await Run.staleness(specs, catalog: catalog, now: Date()) else { return }
@@ -125,5 +136,16 @@ enum Metrics {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
+    }
+}
+
+/// Whether a run published something since the last dump.
+actor PublishedFlag {
+    private var value = false
+    func set() { value = true }
+    /// The flag's value, clearing it.
+    func take() -> Bool {
+        defer { value = false }
+        return value
     }
 }

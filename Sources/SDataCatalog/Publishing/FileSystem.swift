@@ -18,7 +18,7 @@ enum FileSystem {
     }
 
     static func exists(_ path: String) -> Bool {
-        var info = stat()
+        var info = Glibc.stat()
         return lstat(path, &info) == 0
     }
 
