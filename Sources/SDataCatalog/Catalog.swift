@@ -119,10 +119,15 @@ public struct Catalog: Sendable {
                 }
             }
             metadata.append(.init(dataset: dataset, versions: versions, packages: packages))
-            let page = SiteRenderer.datasetPage(dataset: dataset, versions: versions, config: config)
-            try FileSystem.replace(layout.datasetDirectory(dataset) + "/index.html", with: Data(page.utf8))
             let latest = versions.last { $0.withdrawnAt == nil } ?? versions[versions.count - 1]
-            summaries.append(.init(dataset: dataset, latest: latest, versionCount: versions.count))
+            let reportPath = layout.versionDirectory(dataset, latest.number) + "/governance.json"
+            let report = FileManager.default.contents(atPath: reportPath)
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            let page = SiteRenderer.datasetPage(dataset: dataset, versions: versions, packages: packages,
+                                                governance: report, config: config)
+            try FileSystem.replace(layout.datasetDirectory(dataset) + "/index.html", with: Data(page.utf8))
+            summaries.append(.init(dataset: dataset, latest: latest, versionCount: versions.count,
+                                   package: packages[latest.number] ?? [:]))
         }
         let index = SiteRenderer.indexPage(datasets: summaries, config: config)
         try FileSystem.replace(layout.publicDirectory + "/index.html", with: Data(index.utf8))
