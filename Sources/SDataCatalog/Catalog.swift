@@ -129,7 +129,8 @@ public struct Catalog: Sendable {
             summaries.append(.init(dataset: dataset, latest: latest, versionCount: versions.count,
                                    package: packages[latest.number] ?? [:]))
         }
-        let index = SiteRenderer.indexPage(datasets: summaries, config: config)
+        let index = SiteRenderer.indexPage(datasets: summaries, config: config,
+                                           hasDumps: FileManager.default.fileExists(atPath: layout.publicDirectory + "/dumps/index.json"))
         try FileSystem.replace(layout.publicDirectory + "/index.html", with: Data(index.utf8))
         try FileSystem.replace(layout.publicDirectory + "/catalog.jsonld",
                                with: try DCATCatalog.render(config: config, datasets: metadata))

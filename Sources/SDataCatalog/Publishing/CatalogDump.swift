@@ -74,6 +74,7 @@ public enum CatalogDump {
             removed.append(old)
         }
         try writeIndex(dumps)
+        try await catalog.renderSite()  // the index page links the dumps
         return Made(file: target, bytes: bytes, sha256: data, datasets: datasetCount, files: manifest.count,
                     removed: removed)
     }

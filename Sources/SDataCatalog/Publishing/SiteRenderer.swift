@@ -80,7 +80,7 @@ enum SiteRenderer {
         """
     }
 
-    static func indexPage(datasets: [DatasetSummary], config: CatalogConfig) -> String {
+    static func indexPage(datasets: [DatasetSummary], config: CatalogConfig, hasDumps: Bool = false) -> String {
         let labels = Labels.forLanguage(config.language)
         var body = "<header><h1>\(escape(config.title))</h1>"
         if let description = config.description { body += "<p>\(escape(description))</p>" }
@@ -108,7 +108,7 @@ enum SiteRenderer {
         }
         body += "<h2>\(labels["machine"])</h2>\n<ul>\n"
         body += "<li><a href=\"catalog.jsonld\">catalog.jsonld</a> (DCAT-AP 3)</li>\n"
-        body += "<li><a href=\"dumps/index.json\">dumps/index.json</a></li>\n"
+        if hasDumps { body += "<li><a href=\"dumps/index.json\">dumps/index.json</a> (whole-catalog downloads)</li>\n" }
         body += "<li><a href=\"api/3/action/package_list\">api/3/action/package_list</a> (CKAN API, with sdata serve)</li>\n"
         body += "</ul>\n</main>\n"
         if let publisher = config.publisher {
