@@ -96,7 +96,11 @@ public struct GovernanceSpec: Sendable {
 }
 
 public struct PublishSpec: Sendable {
-    public enum Format: String, Sendable, CaseIterable { case csv, json }
+    public enum Format: String, Sendable, CaseIterable {
+        case csv, json, jsonl, geojson, xlsx
+        /// CSV with a UTF-8 byte-order mark and CRLF line ends, for Excel.
+        case csvExcel = "csv-excel"
+    }
 
     public struct CSVDialect: Sendable, Equatable {
         public var delimiter: UInt8 = UInt8(ascii: ",")

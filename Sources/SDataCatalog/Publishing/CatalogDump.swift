@@ -135,6 +135,10 @@ public enum CatalogDump {
         return Verification(files: seen.count, problems: problems)
     }
 
+    static func size(ofFile path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+    }
+
     static func sha256(ofFile path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CatalogError.io("cannot read", path: path) }
         defer { try? handle.close() }

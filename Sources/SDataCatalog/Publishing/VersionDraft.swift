@@ -33,6 +33,34 @@ public final class VersionDraft {
         return writer
     }
 
+    /// Opens a distribution in one of the other formats: `jsonl`, `geojson`, `xlsx`, or `csv-excel` (CSV with a
+    /// UTF-8 byte-order mark and CRLF line ends, which Korean Excel opens without garbling Hangul).
+    public func add(_ format: String, dialect: CSVWriter.Dialect) throws(CatalogError) -> any FormatWriter {
+        let writer: any FormatWriter
+        let file: String
+        switch format {
+        case "jsonl":
+            file = dataset + ".jsonl"
+            writer = try JSONLinesWriter(path: directory + "/" + file, schema: schema)
+        case "geojson":
+            file = dataset + ".geojson"
+            writer = try GeoJSONWriter(path: directory + "/" + file, schema: schema)
+        case "xlsx":
+            file = dataset + ".xlsx"
+            writer = try XLSXWriter(path: directory + "/" + file, schema: schema)
+        case "csv-excel":
+            file = dataset + ".excel.csv"
+            var excel = dialect
+            excel.byteOrderMark = true
+            excel.lineTerminator = "\r\n"
+            writer = try CSVWriter(path: directory + "/" + file, schema: schema, dialect: excel, format: "csv-excel")
+        default:
+            throw CatalogError("unknown distribution format '\(format)'")
+        }
+        writers.append((writer, file))
+        return writer
+    }
+
     /// Finishes every writer: files complete and synced, checksums known.
     public func finishWriting() throws(CatalogError) {
         for (writer, file) in writers {

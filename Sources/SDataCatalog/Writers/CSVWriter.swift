@@ -19,13 +19,14 @@ public final class CSVWriter: FormatWriter {
         }
     }
 
-    public let format = "csv"
+    public let format: String
     public var mediaType: String { "text/csv" }
     private let output: FileOutput
     private let dialect: Dialect
     private var line: [UInt8] = []
 
-    public init(path: String, schema: Schema, dialect: Dialect = Dialect()) throws(CatalogError) {
+    public init(path: String, schema: Schema, dialect: Dialect = Dialect(), format: String = "csv") throws(CatalogError) {
+        self.format = format
         output = try FileOutput(path: path)
         self.dialect = dialect
         if dialect.byteOrderMark { try output.write(bytes: [0xEF, 0xBB, 0xBF]) }
