@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "SDataCatalog",
             dependencies: [
-                "SDataCore", "SDataGovernance",
+                "SDataCore", "SDataGovernance", "SDataPluginAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -6,7 +6,7 @@ struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "Read the catalog: datasets, versions, files.",
-        subcommands: [List.self, Show.self, Versions.self, Path.self, Dump.self, Verify.self]
+        subcommands: [List.self, Show.self, Versions.self, Path.self, Diff.self, Dump.self, Verify.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -88,6 +88,42 @@ struct CatalogCommand: AsyncParsableCommand {
             let path = catalog.layout.publicDirectory + "/" + distribution.path
             if global.json { return try Output.json(["path": path, "sha256": distribution.sha256]) }
             Output.line(path)
+        }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What changed between two versions: fields, and rows added, removed or changed.",
+            discussion: """
+                Rows are matched by the schema's primary key when it has one (changed rows are those whose other \
+                values differ), else by their whole content (then only added and removed). Only the fields both \
+                versions have are compared.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The dataset id.") var id: String
+        @Argument(help: "The older version.") var from: Int
+        @Argument(help: "The newer version.") var to: Int
+
+        func run() async throws {
+            let catalog = try global.openCatalog()
+            let diff: VersionDiff
+            do {
+                diff = try await VersionDiff.compare(catalog, dataset: id, from: from, to: to)
+            } catch {
+                Output.error("\(error)")
+                throw ExitCode(1)
+            }
+            if global.json { return try Output.json(diff) }
+            Output.line("\(id): version \(from) → \(to), rows matched by \(diff.matchedBy)")
+            if !diff.fieldsAdded.isEmpty { Output.line("  fields added:   \(diff.fieldsAdded.joined(separator: ", "))") }
+            if !diff.fieldsRemoved.isEmpty { Output.line("  fields removed: \(diff.fieldsRemoved.joined(separator: ", "))") }
+            if !diff.fieldsRetyped.isEmpty { Output.line("  fields retyped: \(diff.fieldsRetyped.joined(separator: ", "))") }
+            Output.line("  rows: +\(diff.rowsAdded) added, -\(diff.rowsRemoved) removed, ~\(diff.rowsChanged) changed, "
+                        + "\(diff.rowsUnchanged) unchanged")
+            for (label, keys) in [("added", diff.sampleAdded), ("removed", diff.sampleRemoved), ("changed", diff.sampleChanged)]
+            where !keys.isEmpty {
+                Output.line("  e.g. \(label): \(keys.joined(separator: "; "))")
+            }
         }
     }
 

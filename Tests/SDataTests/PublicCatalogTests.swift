@@ -79,4 +79,39 @@ import SDataRunner
         let result = try await TestSupport.executeAsync(python, ["-c", script, daily, visits])
         #expect(result.status == 0 && result.stdout.hasPrefix("ok"), "\(result.stdout)\(result.stderr)")
     }
+
+    @Test func diffReportsRowsAndFieldsBetweenVersions() async throws {
+        let project = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try TestSupport.write("id,name,value\n1,a,10\n2,b,20\n3,c,30\n", to: project + "/data.csv")
+        try TestSupport.write("""
+            id: keyed
+            source: { plugin: file, with: { path: data.csv } }
+            schema:
+              fields:
+                - { name: id, type: integer }
+              additional_fields: allow
+              primary_key: [id]
+            publish: { license: CC-BY-4.0 }
+            """, to: project + "/keyed.yaml")
+        let catalog = try Catalog.open(root: project + "/catalog")
+        let spec = try TestSupport.spec(project + "/keyed.yaml")
+        #expect(await TestSupport.runner(catalog).run(spec).run.version == 1)
+        // Row 1 removed, row 2 changed, row 3 kept, row 4 added, a field added.
+        try TestSupport.write("id,name,value,note\n2,b,21,x\n3,c,30,y\n4,d,40,z\n", to: project + "/data.csv")
+        #expect(await TestSupport.runner(catalog).run(spec).run.version == 2)
+        let result = try TestSupport.execute(TestSupport.sdataBinary, ["catalog", "diff", "keyed", "1", "2", "--json",
+                                                                       "--catalog", project + "/catalog"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let diff = try JSONDecoder().decode(VersionDiff.self, from: Data(result.stdout.utf8))
+        #expect(diff.matchedBy == "primary key (id)")
+        #expect(diff.rowsAdded == 1 && diff.rowsRemoved == 1 && diff.rowsChanged == 1 && diff.rowsUnchanged == 1)
+        #expect(diff.fieldsAdded == ["note"] && diff.fieldsRemoved.isEmpty)
+        #expect(diff.sampleAdded == ["4"] && diff.sampleRemoved == ["1"] && diff.sampleChanged == ["2"])
+        let page = try TestSupport.read(catalog.layout.datasetDirectory("keyed") + "/index.html")
+        #expect(page.contains("+ note"), "the changelog on the dataset page names the new field")
+        let missing = try TestSupport.execute(TestSupport.sdataBinary, ["catalog", "diff", "keyed", "1", "9",
+                                                                        "--catalog", project + "/catalog"])
+        #expect(missing.status == 1 && missing.stderr.contains("has no version 9"))
+    }
 }

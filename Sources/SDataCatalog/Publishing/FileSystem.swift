@@ -18,8 +18,7 @@ enum FileSystem {
     }
 
     static func exists(_ path: String) -> Bool {
-        var info = Glibc.stat()
-        return lstat(path, &info) == 0
+        withUnsafeTemporaryAllocation(of: stat.self, capacity: 1) { info in lstat(path, info.baseAddress!) == 0 }
     }
 
     /// Writes a file that must not exist yet, and syncs it.
