@@ -7,30 +7,44 @@ public import SDataCatalog
 import SDataCore
 import SDataPluginAPI
 
-/// `sdata serve`: the catalog's public files over HTTP, `/healthz`, and Prometheus metrics at `/metrics`.
+/// `sdata serve`: the catalog's public files over HTTP (gzip where it helps), a CKAN-compatible read-only Action API,
+/// `/healthz`, Prometheus metrics at `/metrics`, and `POST /admin/runs/ID` behind a bearer token.
 ///
 /// Static files come from `public/` through Hummingbird's file middleware, which answers conditional requests
-/// (ETag, Last-Modified), byte ranges and HEAD. Nothing here changes state.
+/// (ETag, Last-Modified), byte ranges and HEAD. Only `/admin/…` changes state, and only with the token.
 public enum CatalogServer {
     public struct Options: Sendable {
         public var host: String
         public var port: Int
         /// Serve the catalog's `public/` folder (off for a metrics-only listener).
         public var serveFiles: Bool
+        /// The bearer token of `/admin/…` (the `ADMIN_TOKEN` secret); `nil` turns those endpoints off.
+        public var adminToken: String?
 
-        public init(host: String = "127.0.0.1", port: Int = 8080, serveFiles: Bool = true) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, serveFiles: Bool = true, adminToken: String? = nil) {
             self.host = host
             self.port = port
             self.serveFiles = serveFiles
+            self.adminToken = adminToken
         }
     }
 
     /// The application, a service to run in a `ServiceGroup` (beside the scheduler, for `serve --scheduler`).
+    ///   - trigger: runs a pipeline by id for `POST /admin/runs/ID`; answers a status and a JSON body.
     public static func application(catalog: Catalog, metrics: PrometheusCollectorRegistry, options: Options,
                                    logger: Logger,
+                                   trigger: (@Sendable (String) async -> (Int, String))? = nil,
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: Gzip())
+        let admin = router.group("admin").add(middleware: BearerGate(token: options.adminToken))
+        admin.post("runs/:pipeline") { _, context -> Response in
+            let pipeline = context.parameters.get("pipeline") ?? ""
+            guard let trigger else { return json(404, "{\"error\":\"this server does not run pipelines\"}") }
+            let (status, body) = await trigger(pipeline)
+            return json(status, body)
+        }
         if options.serveFiles {
             router.add(middleware: RangeGuard(root: catalog.layout.publicDirectory))
             router.add(middleware: FileMiddleware(catalog.layout.publicDirectory, searchForIndexHtml: true, logger: logger))

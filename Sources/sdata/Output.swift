@@ -12,10 +12,7 @@ enum Output {
     }
 
     static func json(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        print(String(decoding: try JSONEncoder.sdata.encode(value), as: UTF8.self))
     }
 
     /// A byte count for people: `12.3 kB`.
@@ -53,5 +50,15 @@ enum Terminal {
         defer { lock.unlock() }
         if progressShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         progressShown = false
+    }
+}
+
+extension JSONEncoder {
+    /// How `sdata` writes JSON: sorted keys, ISO 8601 dates.
+    static var sdata: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import SDataCore
 import SDataCatalog
+import SDataRunner
+import SDataSpec
 import SDataServer
 import ServiceLifecycle
 
@@ -14,7 +16,9 @@ struct Serve: AsyncParsableCommand {
             /healthz answers 200 while the catalog store answers. /metrics is in Prometheus text format: runs by \
             pipeline and outcome, run durations, rows in/out/suppressed, HTTP requests and retries per source, \
             the time of each pipeline's last success. With --scheduler, pipelines also run on their schedules in \
-            this process (see 'sdata schedule'). SIGTERM or SIGINT shuts down gracefully.
+            this process (see 'sdata schedule'). POST /admin/runs/ID runs a pipeline now; it needs \
+            'Authorization: Bearer TOKEN' with the ADMIN_TOKEN secret, and is off without one. The CKAN-compatible \
+            API answers at /api/3/action/NAME. SIGTERM or SIGINT shuts down gracefully.
             """
     )
 
@@ -40,8 +44,25 @@ struct Serve: AsyncParsableCommand {
         let registry = Metrics.bootstrap()
         let catalog = try global.openCatalog()
         let logger = Logger(label: "sdata.serve")
+        let adminToken = try global.variables(redactor: redactor).secret(named: "ADMIN_TOKEN")
+        let runner = PipelineRunner(catalog: catalog, redactor: redactor, logger: Logger(label: "sdata.run"))
+        let loader = try global.loader(redactor: redactor)
+        let trigger: @Sendable (String) async -> (Int, String) = { id in
+            // Specs are read at each request: an edited spec takes effect without a restart.
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: "pipelines")) ?? [])
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.map { "pipelines/" + $0 }
+            for file in files {
+                guard case .success(let spec) = loader.load(file: file), spec.id == id else { continue }
+                logger.notice("run requested over HTTP", metadata: ["pipeline": "\(id)"])
+                let summary = await runner.run(spec)
+                let body = (try? JSONEncoder.sdata.encode(summary)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                return (summary.run.status == .skipped ? 409 : 200, body)
+            }
+            return (404, "{\"error\":\"no valid spec in pipelines/ has id \(id.debugDescription)\"}")
+        }
         var services: [any Service] = [CatalogServer.application(
-            catalog: catalog, metrics: registry, options: .init(host: host, port: port), logger: logger,
+            catalog: catalog, metrics: registry, options: .init(host: host, port: port, adminToken: adminToken),
+            logger: logger, trigger: trigger,
             onServerRunning: { port in
                 logger.notice("serving \(catalog.layout.publicDirectory) at http://\(host):\(port)/")
             })]

@@ -32,8 +32,10 @@ import SDataCatalog
     }
 
     /// Starts `sdata` in the background with its output in files.
-    static func start(_ arguments: [String], in directory: String, name: String) throws -> Process {
+    static func start(_ arguments: [String], in directory: String, name: String,
+                      environment: [String: String] = [:]) throws -> Process {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.executableURL = URL(fileURLWithPath: TestSupport.sdataBinary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)

@@ -8,9 +8,10 @@ import SDataCatalog
 /// `sdata serve` on loopback with a catalog the example pipelines produced: the real `ckanapi` client reads it as it
 /// reads CKAN, and the static files answer conditional, ranged and hostile requests properly.
 @Suite(.serialized) struct ServeTests {
-    static func serve(_ project: String) async throws -> (Process, Int) {
+    static func serve(_ project: String, environment: [String: String] = [:]) async throws -> (Process, Int) {
         let port = 20_000 + Int.random(in: 0..<5000)
-        let process = try SchedulerTests.start(["serve", "--port", "\(port)", "--catalog", "catalog"], in: project, name: "serve")
+        let process = try SchedulerTests.start(["serve", "--port", "\(port)", "--catalog", "catalog"], in: project,
+                                               name: "serve", environment: environment)
         let ready = try await SchedulerTests.waitUntil(20) {
             (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)) != nil
         }
@@ -109,5 +110,52 @@ import SDataCatalog
         }
         let (unknown, _, _) = try await Self.get(base + "/api/3/action/package_create")
         #expect(unknown == 400, "nothing that changes state is offered")
+    }
+
+    @Test func gzipForTextAndABearerTokenForWhatChangesState() async throws {
+        let project = try EndToEndTests.exampleProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        _ = try await EndToEndTests.runAll(project)
+        let token = "admin-token-\(UUID().uuidString)"
+        let (server, port) = try await Self.serve(project, environment: ["SDATA_SECRET_ADMIN_TOKEN": token])
+        defer { server.terminate() }
+        let base = "http://127.0.0.1:\(port)"
+        let gzip = try await TestSupport.executeAsync("/usr/bin/curl", [
+            "-s", "-D", "-", "-o", project + "/body.gz", "-H", "Accept-Encoding: gzip",
+            base + "/datasets/seoul-covid19-daily/latest/seoul-covid19-daily.csv"])
+        #expect(gzip.stdout.lowercased().contains("content-encoding: gzip"), "\(gzip.stdout)")
+        let unzipped = try await TestSupport.executeAsync("/bin/gzip", ["-dc", project + "/body.gz"])
+        #expect(unzipped.stdout == (try TestSupport.read(project + "/catalog/public/datasets/seoul-covid19-daily/latest/seoul-covid19-daily.csv")))
+        let plain = try await TestSupport.executeAsync("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null",
+                                                                         base + "/datasets/seoul-covid19-daily/latest/seoul-covid19-daily.csv"])
+        #expect(!plain.stdout.lowercased().contains("content-encoding"), "no gzip unless asked for")
+
+        func post(_ authorization: String?) async throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: base + "/admin/runs/taipei-covid19-districts")!)
+            request.httpMethod = "POST"
+            if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as! HTTPURLResponse).statusCode, String(decoding: data, as: UTF8.self))
+        }
+        #expect(try await post(nil).0 == 401)
+        #expect(try await post("Bearer wrong-token").0 == 401)
+        let catalog = try Catalog.open(root: project + "/catalog")
+        let before = try await catalog.store.runs(pipeline: "taipei-covid19-districts", limit: 10).count
+        let (status, body) = try await post("Bearer " + token)
+        #expect(status == 200 && body.contains("\"unchanged\""), "\(body)")
+        #expect(try await catalog.store.runs(pipeline: "taipei-covid19-districts", limit: 10).count == before + 1)
+        #expect(!body.contains(token))
+    }
+
+    @Test func withoutATokenTheAdminEndpointsAreOff() async throws {
+        let project = try EndToEndTests.exampleProject()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let (server, port) = try await Self.serve(project, environment: ["SDATA_SECRETS_FILE": "/nonexistent"])
+        defer { server.terminate() }
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/admin/runs/taipei-covid19-districts")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer anything", forHTTPHeaderField: "Authorization")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as! HTTPURLResponse).statusCode == 403)
     }
 }
