@@ -170,7 +170,7 @@ let package = Package(
             name: "SDataTests",
             dependencies: [
                 "SDataCore", "SDataPluginAPI", "SDataSpec", "SDataGovernance", "SDataCatalog",
-                "SDataRunner", "SDataBuiltins", "SDataHTTP", "FileSource", "sdata",
+                "SDataRunner", "SDataBuiltins", "SDataHTTP", "SDataServer", "FileSource", "sdata",
                 "SeoulOpenAPI", "DataGoKr", "DataTaipei", "DataGovSG", "HTTPJSON", "XMLFeed", "RSSAtom", "Singer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -13,6 +13,9 @@ import SDataPluginAPI
 /// Static files come from `public/` through Hummingbird's file middleware, which answers conditional requests
 /// (ETag, Last-Modified), byte ranges and HEAD. Only `/admin/…` changes state, and only with the token.
 public enum CatalogServer {
+    /// The CKAN actions answered (documented in docs/openapi.yaml).
+    public static var ckanActions: [String] { CKANActions.actions }
+
     public struct Options: Sendable {
         public var host: String
         public var port: Int

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Testing
 import SDataCatalog
+import SDataServer
 
 /// `sdata serve` on loopback with a catalog the example pipelines produced: the real `ckanapi` client reads it as it
 /// reads CKAN, and the static files answer conditional, ranged and hostile requests properly.
@@ -157,5 +158,14 @@ import SDataCatalog
         request.setValue("Bearer anything", forHTTPHeaderField: "Authorization")
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as! HTTPURLResponse).statusCode == 403)
+    }
+
+    @Test func theOpenAPIDescriptionIsValidAndListsEveryAction() async throws {
+        let file = TestSupport.packageRoot + "/docs/openapi.yaml"
+        let python = try #require(TestSupport.ckanPython, "scripts/test.sh installs openapi-spec-validator into .venv")
+        let result = try await TestSupport.executeAsync(python, ["-m", "openapi_spec_validator", file])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let text = try TestSupport.read(file)
+        for action in CatalogServer.ckanActions { #expect(text.contains(action), "\(action) is documented") }
     }
 }
