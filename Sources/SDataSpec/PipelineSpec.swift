@@ -97,7 +97,7 @@ public struct GovernanceSpec: Sendable {
 
 public struct PublishSpec: Sendable {
     public enum Format: String, Sendable, CaseIterable {
-        case csv, json, jsonl, geojson, xlsx
+        case csv, json, jsonl, geojson, parquet, xlsx
         /// CSV with a UTF-8 byte-order mark and CRLF line ends, for Excel.
         case csvExcel = "csv-excel"
     }

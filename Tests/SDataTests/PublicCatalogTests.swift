@@ -44,12 +44,12 @@ import SDataRunner
         }
     }
 
-    /// Every format holds the same rows as the CSV, read back by independent readers (openpyxl, Python's json).
+    /// Every format holds the same rows as the CSV, read back by independent readers (openpyxl, pyarrow, Python's json).
     @Test func everyFormatHoldsTheSameRowsAsTheCSV() async throws {
         let project = try EndToEndTests.exampleProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
         _ = try await EndToEndTests.runAll(project)
-        let python = try #require(TestSupport.ckanPython, "scripts/test.sh installs openpyxl into .venv")
+        let python = try #require(TestSupport.ckanPython, "scripts/test.sh installs openpyxl and pyarrow into .venv")
         let daily = project + "/catalog/public/datasets/seoul-covid19-daily/latest/seoul-covid19-daily"
         let visits = project + "/catalog/public/datasets/seoul-tracing-visits/latest/seoul-tracing-visits"
         let script = """
@@ -74,6 +74,23 @@ import SDataRunner
             lat, lon = points[0].index("lat"), points[0].index("lon")
             first = geo["features"][0]["geometry"]["coordinates"]
             assert first == [float(points[1][lon]), float(points[1][lat])], "geojson coordinates"
+            import pyarrow.parquet as pq
+            for base, table in ((daily, rows), (visits, points)):
+                parquet = pq.read_table(base + ".parquet").to_pylist()
+                assert len(parquet) == len(table) - 1, "parquet rows " + base
+                header = table[0]
+                for record, line in zip(parquet, table[1:]):
+                    assert list(record.keys()) == header, "parquet columns"
+                    for name, text in zip(header, line):
+                        value = record[name]
+                        if value is None:
+                            assert text == "", (name, text)
+                        elif isinstance(value, float):
+                            assert float(text) == value, (name, text, value)
+                        else:
+                            assert str(value) == text, (name, text, value)
+                statistics = pq.ParquetFile(base + ".parquet").metadata.row_group(0).column(0).statistics
+                assert statistics is not None and statistics.has_min_max, "parquet statistics"
             print("ok", len(rows) - 1, len(points) - 1)
             """
         let result = try await TestSupport.executeAsync(python, ["-c", script, daily, visits])

@@ -69,11 +69,15 @@ import SDataCatalog
         let first = try Self.start(arguments, in: directory, name: "first")
         let second = try Self.start(arguments, in: directory, name: "second")
         let catalog = try Catalog.open(root: directory + "/catalog")
-        let finished = try await Self.waitUntil(60) {
+        let finished = try await Self.waitUntil(90) {
             let runs = try await catalog.store.runs(pipeline: nil, limit: 100)
             return Set(runs.filter { $0.status == .published }.map(\.pipeline)).count == 3
         }
-        #expect(finished, "every pipeline ran within a minute")
+        if !finished {
+            let runs = try await catalog.store.runs(pipeline: nil, limit: 100)
+            let logs = (try? TestSupport.read(directory + "/first.log")) ?? "" + ((try? TestSupport.read(directory + "/second.log")) ?? "")
+            Issue.record("not every pipeline published within 90 s: \(runs.map { "\($0.pipeline) \($0.status.rawValue) \($0.error ?? "")" }); logs: \(logs.suffix(3000))")
+        }
         first.terminate()
         second.terminate()
         let firstExited = await Self.waitForExit(first, seconds: 15)

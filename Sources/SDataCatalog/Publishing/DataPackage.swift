@@ -32,7 +32,10 @@ enum DataPackage {
                            distributions: [DistributionRecord], dialect: CSVWriter.Dialect?,
                            config: CatalogConfig) throws -> Data {
         let table = tableSchema(schema, primaryKey: request.primaryKey)
-        let resources: [[String: Any]] = distributions.map { distribution in
+        // Parquet is binary: Frictionless' Parquet reader cannot check a byte count, so Parquet files are described
+        // beside the resources (`sdata:binary_distributions`), with the same size, media type and checksum.
+        let binary = distributions.filter { $0.format == "parquet" }
+        let resources: [[String: Any]] = distributions.filter { $0.format != "parquet" }.map { distribution in
             let file = distribution.path.split(separator: "/").last.map(String.init) ?? distribution.path
             var resource: [String: Any] = [
                 "name": distribution.format == "csv" ? request.dataset : "\(request.dataset)-\(distribution.format)",
@@ -64,6 +67,11 @@ enum DataPackage {
         }
         var package: [String: Any] = [
             "profile": distributions.allSatisfy { $0.format == "csv" } ? "tabular-data-package" : "data-package",
+            "sdata:binary_distributions": binary.map { distribution -> [String: Any] in
+                ["path": distribution.path.split(separator: "/").last.map(String.init) ?? distribution.path,
+                 "format": distribution.format, "mediatype": distribution.mediaType, "bytes": distribution.bytes,
+                 "hash": "sha256:" + distribution.sha256]
+            },
             "name": request.dataset,
             "title": request.title,
             "version": "\(version).0.0",

@@ -33,7 +33,7 @@ public final class VersionDraft {
         return writer
     }
 
-    /// Opens a distribution in one of the other formats: `jsonl`, `geojson`, `xlsx`, or `csv-excel` (CSV with a
+    /// Opens a distribution in one of the other formats: `jsonl`, `geojson`, `parquet`, `xlsx`, or `csv-excel` (CSV with a
     /// UTF-8 byte-order mark and CRLF line ends, which Korean Excel opens without garbling Hangul).
     public func add(_ format: String, dialect: CSVWriter.Dialect) throws(CatalogError) -> any FormatWriter {
         let writer: any FormatWriter
@@ -45,6 +45,9 @@ public final class VersionDraft {
         case "geojson":
             file = dataset + ".geojson"
             writer = try GeoJSONWriter(path: directory + "/" + file, schema: schema)
+        case "parquet":
+            file = dataset + ".parquet"
+            writer = try ParquetWriter(path: directory + "/" + file, schema: schema)
         case "xlsx":
             file = dataset + ".xlsx"
             writer = try XLSXWriter(path: directory + "/" + file, schema: schema)
