@@ -30,6 +30,7 @@ import SDataRunner
         #expect(text.contains("datasets/taipei-covid19-districts/2/#dataset"))
         #expect(text.contains("\"dcat:hasCurrentVersion\""))
         #expect(text.contains("checksumAlgorithm_sha256"))
+        #expect(text.contains("data-theme/HEAL"), "the spec's theme: health becomes the EU data theme")
         // Every checksum in the catalog is the published file's.
         let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
         let graph = json["@graph"] as! [[String: Any]]

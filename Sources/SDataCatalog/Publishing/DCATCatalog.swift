@@ -59,6 +59,7 @@ public enum DCATCatalog {
         var formats: Set<String> = []
         var mediaTypes: Set<String> = []
         var modified = Date(timeIntervalSince1970: 0)
+        var themes: Set<String> = []
 
         for entry in datasets {
             let live = entry.versions.filter { $0.withdrawnAt == nil }
@@ -79,6 +80,10 @@ public enum DCATCatalog {
                 "dct:modified": dateTime(current.createdAt),
             ]
             if !keywords.isEmpty { seriesNode["dcat:keyword"] = keywords.map(text) }
+            if let theme = (package["sdata:theme"] as? String).flatMap(themeIRI) {
+                seriesNode["dcat:theme"] = iri(theme)
+                themes.insert(theme)
+            }
             if let contact { seriesNode["dcat:contactPoint"] = iri(contact) }
             graph.append(seriesNode)
             datasetIDs.append(series)
@@ -128,6 +133,12 @@ public enum DCATCatalog {
             }
         }
         for licence in licences { graph.append(["@id": licence, "@type": "dct:LicenseDocument"]) }
+        for theme in themes {
+            let code = String(theme.split(separator: "/").last ?? "")
+            graph.append(["@id": theme, "@type": "skos:Concept",
+                          "skos:prefLabel": ["@value": themeLabels[code] ?? code, "@language": "en"],
+                          "skos:inScheme": iri("http://publications.europa.eu/resource/authority/data-theme")])
+        }
         for format in formats { graph.append(["@id": format, "@type": "dct:MediaTypeOrExtent"]) }
         for media in mediaTypes { graph.append(["@id": media, "@type": "dct:MediaType"]) }
         graph.insert([
@@ -138,6 +149,25 @@ public enum DCATCatalog {
         ], at: 0)
         let document: [String: Any] = ["@context": context, "@graph": graph]
         return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    /// The English labels of the EU data themes.
+    static let themeLabels = [
+        "HEAL": "Health", "ECON": "Economy and finance", "ENVI": "Environment", "TRAN": "Transport",
+        "SOCI": "Population and society", "GOVE": "Government and public sector",
+        "EDUC": "Education, culture and sport", "ENER": "Energy", "AGRI": "Agriculture, fisheries, forestry and food",
+        "JUST": "Justice, legal system and public safety", "TECH": "Science and technology",
+        "REGI": "Regions and cities", "INTR": "International issues",
+    ]
+
+    /// The EU data-theme IRI for a spec's `theme` (`health` → HEAL), or a given IRI as it is.
+    static func themeIRI(_ theme: String) -> String? {
+        if theme.hasPrefix("http") { return theme }
+        let themes = ["health": "HEAL", "economy": "ECON", "environment": "ENVI", "transport": "TRAN",
+                      "society": "SOCI", "population": "SOCI", "government": "GOVE", "education": "EDUC",
+                      "energy": "ENER", "agriculture": "AGRI", "justice": "JUST", "science": "TECH",
+                      "technology": "TECH", "regions": "REGI", "international": "INTR"]
+        return themes[theme.lowercased()].map { "http://publications.europa.eu/resource/authority/data-theme/" + $0 }
     }
 
     /// The EU's language authority IRI for a BCP 47 tag (`ko` → KOR).

@@ -80,6 +80,7 @@ enum DataPackage {
             "keywords": request.keywords,
         ]
         if !request.description.isEmpty { package["description"] = request.description }
+        if let theme = request.theme { package["sdata:theme"] = theme }
         if let license = request.license ?? config.license {
             var entry: [String: Any] = ["name": license]
             if let (title, url) = licenses[license] {
