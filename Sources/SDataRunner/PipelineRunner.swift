@@ -69,13 +69,35 @@ public struct PipelineRunner: Sendable {
 
     /// Like ``run(_:)``, but once the lease is held, runs only if `condition` still holds (a scheduler re-checks that
     /// the pipeline is due: another process may have served the firing meanwhile); otherwise returns `skipped`.
-    public func run(_ spec: PipelineSpec, when condition: (@Sendable () async -> Bool)?) async -> RunSummary {
+    ///
+    /// With `slots`, the run also needs one of that many slot leases (`slot:0`…): a concurrency limit that holds
+    /// across every process sharing the catalog. When all are taken the run is `skipped` and nothing is recorded.
+    public func run(_ spec: PipelineSpec, when condition: (@Sendable () async -> Bool)?, slots: Int? = nil) async -> RunSummary {
         let store = catalog.store
         let name = PipelineRunner.leaseName(spec.id)
         let holder = options.holder
         let ttl = options.leaseTTL
+        var slot: String?
+        if let slots {
+            for index in 0..<max(1, slots) where slot == nil {
+                if (try? await store.acquireLease("slot:\(index)", holder: holder + "/" + spec.id, ttl: ttl, now: Date())) == true {
+                    slot = "slot:\(index)"
+                }
+            }
+            guard slot != nil else {
+                var record = RunRecord(id: "-", pipeline: spec.id, startedAt: Date(), specHash: spec.specHash)
+                record.status = .skipped
+                record.error = "the concurrency limit (\(slots) runs at once across all schedulers) is reached"
+                return RunSummary(run: record)
+            }
+        }
+        let slotHolder = holder + "/" + spec.id
+        func releaseSlot() async {
+            if let slot { try? await Task.detached { try await store.releaseLease(slot, holder: slotHolder) }.value }
+        }
         do {
             guard try await store.acquireLease(name, holder: holder, ttl: ttl, now: Date()) else {
+                await releaseSlot()
                 let current = try await store.leases().first { $0.name == name }
                 var record = RunRecord(id: "-", pipeline: spec.id, startedAt: Date(), specHash: spec.specHash)
                 record.status = .skipped
@@ -84,25 +106,31 @@ public struct PipelineRunner: Sendable {
                 return RunSummary(run: record)
             }
         } catch {
+            await releaseSlot()
             var record = RunRecord(id: "-", pipeline: spec.id, startedAt: Date(), specHash: spec.specHash)
             record.status = .failed
             record.error = "cannot take the pipeline's lease in the catalog store: \(error)"
             return RunSummary(run: record)
         }
         if let condition, await !condition() {
+            await releaseSlot()
             try? await store.releaseLease(name, holder: holder)
             var record = RunRecord(id: "-", pipeline: spec.id, startedAt: Date(), specHash: spec.specHash)
             record.status = .skipped
             record.error = "no longer due: another process has just run it"
             return RunSummary(run: record)
         }
+        let heldSlot = slot
         let summary = await withTaskGroup(of: RunSummary?.self) { group in
             group.addTask { await self.runAttempts(spec) }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(Int64(ttl * 1000 / 3)))
                     if Task.isCancelled { break }
-                    let renewed = (try? await store.renewLease(name, holder: holder, ttl: ttl, now: Date())) ?? false
+                    var renewed = (try? await store.renewLease(name, holder: holder, ttl: ttl, now: Date())) ?? false
+                    if let heldSlot, renewed {
+                        renewed = (try? await store.renewLease(heldSlot, holder: slotHolder, ttl: ttl, now: Date())) ?? false
+                    }
                     if !renewed {
                         self.logger.error("lost the pipeline's lease; cancelling the run", metadata: ["pipeline": "\(spec.id)"])
                         return nil
@@ -122,6 +150,7 @@ public struct PipelineRunner: Sendable {
             return result!
         }
         try? await Task.detached { try await store.releaseLease(name, holder: holder) }.value
+        await releaseSlot()
         return summary
     }
 

@@ -8,7 +8,8 @@ public import ServiceLifecycle
 /// Runs pipelines when their schedules fire: the service behind `sdata schedule` and `sdata serve --scheduler`.
 ///
 /// Every `tick` it repairs what dead processes left (runs whose lease expired become failed), then starts each due
-/// pipeline that is not already running here, up to `maxConcurrent` at once. Several schedulers (on one machine or
+/// pipeline that is not already running here, up to `maxConcurrent` at once across every scheduler sharing the
+/// catalog (each run holds one of that many slot leases in the store). Several schedulers (on one machine or
 /// several sharing the catalog) never run one pipeline twice: a run holds the pipeline's lease in the store, and
 /// whether the pipeline is still due is checked again once the lease is held, so a firing another scheduler has just
 /// served is not served twice. On graceful shutdown (SIGTERM, SIGINT) running runs are cancelled: each is recorded
@@ -17,7 +18,7 @@ public struct Scheduler: Service {
     public struct Options: Sendable {
         /// Seconds between checks of the schedules.
         public var tick: Double
-        /// Runs at once in this process.
+        /// Runs at once, across every scheduler sharing the catalog (slot leases in the store).
         public var maxConcurrent: Int
 
         public init(tick: Double = 15, maxConcurrent: Int = 2) {
@@ -82,10 +83,10 @@ public struct Scheduler: Service {
                         let checkedSince = lastCheck
                         group.addTask {
                             // Checked again under the lease: another scheduler may have served this firing meanwhile.
-                            let summary = await runner.run(spec) { () async -> Bool in
+                            let summary = await runner.run(spec, when: { () async -> Bool in
                                 let latest = try? await catalog.store.runs(pipeline: spec.id, limit: 1).first?.startedAt
                                 return spec.dueFiring(now: Date(), lastRun: latest, checkedSince: checkedSince) != nil
-                            }
+                            }, slots: options.maxConcurrent)
                             await onFinished(spec, summary)
                             await running.remove(spec.id)
                         }

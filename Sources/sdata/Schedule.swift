@@ -19,7 +19,8 @@ struct Schedule: AsyncParsableCommand {
             Checks the schedules every --tick; a due pipeline runs unless it is already running here or in another \
             process (several schedulers may share a catalog: a run holds its pipeline's lease in the catalog store, \
             renewed by a heartbeat; a process that dies loses its leases after --lease-ttl, and its runs are then \
-            marked failed and nothing of them is published). At most --max-concurrent runs at once. Missed firings \
+            marked failed and nothing of them is published). At most --max-concurrent runs at once, counted across \
+            every scheduler sharing the catalog (slot leases in the store). Missed firings \
             after downtime give one run (catchup: latest) or none (catchup: none). SIGTERM or SIGINT stops it \
             cleanly: running runs are cancelled, recorded as failed, publish nothing and release their leases. \
             With --metrics-port, Prometheus metrics are served at /metrics.
@@ -61,7 +62,7 @@ struct SchedulingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How often schedules are checked.", valueName: "duration"))
     var tick = "15s"
 
-    @Option(help: ArgumentHelp("Runs at once in this process.", valueName: "n"))
+    @Option(help: ArgumentHelp("Runs at once, across every scheduler sharing the catalog.", valueName: "n"))
     var maxConcurrent = 2
 
     @Option(help: ArgumentHelp("How long a dead process's pipeline leases last before another takes over.",

@@ -95,8 +95,14 @@ import SDataCatalog
                 #expect((earlier.finishedAt ?? .distantFuture) <= later.startedAt, "\(pipeline) runs overlap")
             }
         }
+        // The limit holds across both processes: never more than 2 runs at once.
+        let all = try await catalog.store.runs(pipeline: nil, limit: 100).filter { $0.status != .failed }
+        for run in all {
+            let overlapping = all.filter { $0.startedAt <= run.startedAt && ($0.finishedAt ?? .distantFuture) > run.startedAt }
+            #expect(overlapping.count <= 2, "more than --max-concurrent 2 runs at once across the two schedulers")
+        }
         #expect(try await catalog.store.runningRuns().isEmpty)
-        #expect(try await catalog.store.leases().isEmpty, "both schedulers released their leases")
+        #expect(try await catalog.store.leases().isEmpty, "both schedulers released their leases and slots")
         #expect(logs.contains("scheduler stopped"))
     }
 
