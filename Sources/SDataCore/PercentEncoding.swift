@@ -34,6 +34,13 @@ public enum PercentEncoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
+    /// A form-encoded (`application/x-www-form-urlencoded`) component: `+` is a space, then `%XX` escapes; text that
+    /// does not decode is returned as it is.
+    public static func decodeFormComponent(_ text: some StringProtocol) -> String {
+        let spaced = String(text).replacing("+", with: " ")
+        return decode(spaced) ?? spaced
+    }
+
     /// True when `text` already holds percent-escapes (`%2B`): a key copied in its "encoded" form.
     public static func isEncoded(_ text: String) -> Bool {
         let bytes = Array(text.utf8)

@@ -101,9 +101,7 @@ public enum CatalogServer {
                 for (name, value) in members { parameters[name] = value }
             } else {
                 for pair in String(decoding: bytes, as: UTF8.self).split(separator: "&") {
-                    let parts = pair.split(separator: "=", maxSplits: 1).map {
-                        PercentEncoding.decode(String($0).replacing("+", with: " ")) ?? String($0)
-                    }
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(PercentEncoding.decodeFormComponent)
                     if parts.count == 2 { parameters[parts[0]] = .string(parts[1]) }
                 }
             }

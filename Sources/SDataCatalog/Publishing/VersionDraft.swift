@@ -36,29 +36,21 @@ public final class VersionDraft {
     /// Opens a distribution in one of the other formats: `jsonl`, `geojson`, `parquet`, `xlsx`, or `csv-excel` (CSV with a
     /// UTF-8 byte-order mark and CRLF line ends, which Korean Excel opens without garbling Hangul).
     public func add(_ format: String, dialect: CSVWriter.Dialect) throws(CatalogError) -> any FormatWriter {
+        let extensions = ["jsonl": "jsonl", "geojson": "geojson", "parquet": "parquet", "xlsx": "xlsx", "csv-excel": "excel.csv"]
+        guard let suffix = extensions[format] else { throw CatalogError("unknown distribution format '\(format)'") }
+        let file = dataset + "." + suffix
+        let path = directory + "/" + file
         let writer: any FormatWriter
-        let file: String
         switch format {
-        case "jsonl":
-            file = dataset + ".jsonl"
-            writer = try JSONLinesWriter(path: directory + "/" + file, schema: schema)
-        case "geojson":
-            file = dataset + ".geojson"
-            writer = try GeoJSONWriter(path: directory + "/" + file, schema: schema)
-        case "parquet":
-            file = dataset + ".parquet"
-            writer = try ParquetWriter(path: directory + "/" + file, schema: schema)
-        case "xlsx":
-            file = dataset + ".xlsx"
-            writer = try XLSXWriter(path: directory + "/" + file, schema: schema)
-        case "csv-excel":
-            file = dataset + ".excel.csv"
+        case "jsonl": writer = try JSONLinesWriter(path: path, schema: schema)
+        case "geojson": writer = try GeoJSONWriter(path: path, schema: schema)
+        case "parquet": writer = try ParquetWriter(path: path, schema: schema)
+        case "xlsx": writer = try XLSXWriter(path: path, schema: schema)
+        default:
             var excel = dialect
             excel.byteOrderMark = true
             excel.lineTerminator = "\r\n"
-            writer = try CSVWriter(path: directory + "/" + file, schema: schema, dialect: excel, format: "csv-excel")
-        default:
-            throw CatalogError("unknown distribution format '\(format)'")
+            writer = try CSVWriter(path: path, schema: schema, dialect: excel, format: "csv-excel")
         }
         writers.append((writer, file))
         return writer

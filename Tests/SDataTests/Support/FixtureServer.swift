@@ -394,8 +394,8 @@ final class FixtureServer: Sendable {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (raw: Substring) in PercentEncoding.decode(String(raw).replacing("+", with: " ")) ?? String(raw) }
-            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+            result[PercentEncoding.decodeFormComponent(parts[0])] =
+                parts.count > 1 ? PercentEncoding.decodeFormComponent(parts[1]) : ""
         }
         return result
     }
