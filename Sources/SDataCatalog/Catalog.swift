@@ -104,7 +104,11 @@ public struct Catalog: Sendable {
     }
 
     /// Regenerates the static pages and `public/catalog.jsonld` (DCAT-AP 3) from the store.
+    /// Renders are serialized across tasks and processes (a lock file), so that concurrent publications leave the
+    /// pages of the last one, whole.
     public func renderSite() async throws {
+        let lock = try FileSystem.lock(layout.draftsDirectory + "/site.lock")
+        defer { FileSystem.unlock(lock) }
         var summaries: [SiteRenderer.DatasetSummary] = []
         var metadata: [DCATCatalog.DatasetVersions] = []
         for dataset in try await store.datasets() {

@@ -118,7 +118,13 @@ struct Execution {
         case .published(let published):
             record.status = .published
             version = published
-            try await catalog.renderSite()
+            // The version is committed: the pages are derived from the store and are rendered again by the next
+            // publication, so a failure here is logged, not turned into a failed run of a published version.
+            do {
+                try await catalog.renderSite()
+            } catch {
+                logger.error("published, but the site pages could not be rendered", metadata: ["reason": "\(error)"])
+            }
         case .unchanged(let latest):
             record.status = .unchanged
             version = latest

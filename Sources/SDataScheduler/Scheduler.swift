@@ -57,11 +57,21 @@ public struct Scheduler: Service {
         let running = RunningSet()
         await cancelWhenGracefulShutdown {
             var lastCheck = Date()
+            var firstTick = true
             await withDiscardingTaskGroup { group in
                 while !Task.isCancelled {
                     let now = Date()
                     do {
-                        for note in try await catalog.recover(now: now) { logger.warning("recovered: \(note)") }
+                        // The full repair walks every dataset folder: do it at start, then only when a dead
+                        // process left a run behind (running, with an expired lease).
+                        let live = Set(try await catalog.store.leases().filter { $0.isLive(at: now) }.map(\.name))
+                        let stale = try await catalog.store.runningRuns().contains {
+                            !live.contains(PipelineRunner.leaseName($0.pipeline))
+                        }
+                        if firstTick || stale {
+                            for note in try await catalog.recover(now: now) { logger.warning("recovered: \(note)") }
+                        }
+                        firstTick = false
                     } catch {
                         if Task.isCancelled { break }
                         logger.error("recovery failed", metadata: ["reason": "\(error)"])

@@ -78,6 +78,8 @@ import SDataCatalog
             let logs = (try? TestSupport.read(directory + "/first.log")) ?? "" + ((try? TestSupport.read(directory + "/second.log")) ?? "")
             Issue.record("not every pipeline published within 90 s: \(runs.map { "\($0.pipeline) \($0.status.rawValue) \($0.error ?? "")" }); logs: \(logs.suffix(3000))")
         }
+        let failures = try await catalog.store.runs(pipeline: nil, limit: 100).filter { $0.status == .failed }
+        #expect(failures.isEmpty, "no run failed: \(failures.map { "\($0.pipeline): \($0.error ?? "")" })")
         first.terminate()
         second.terminate()
         let firstExited = await Self.waitForExit(first, seconds: 15)

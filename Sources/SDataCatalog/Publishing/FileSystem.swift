@@ -30,7 +30,8 @@ enum FileSystem {
 
     /// Replaces `path` with `data` atomically (write aside, sync, rename).
     static func replace(_ path: String, with data: Data) throws(CatalogError) {
-        let temporary = path + ".tmp-\(getpid())"
+        // Unique per call: two tasks of one process may replace the same file at once.
+        let temporary = path + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         removeTree(temporary)
         try writeNew(temporary, data)
         try rename(temporary, to: path)
