@@ -132,4 +132,33 @@ import SDataRunner
                                                                         "--catalog", project + "/catalog"])
         #expect(missing.status == 1 && missing.stderr.contains("has no version 9"))
     }
+
+    @Test func geoJSONFromAGeometryColumn() async throws {
+        let project = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try TestSupport.write("""
+            name,geometry
+            plaza,"{""type"": ""Polygon"", ""coordinates"": [[[126.97, 37.56], [126.98, 37.56], [126.98, 37.57], [126.97, 37.56]]]}"
+            station,POINT (126.9707 37.5547)
+            nowhere,
+            broken,"{""type"": ""Blob""}"
+
+            """, to: project + "/shapes.csv")
+        try TestSupport.write("""
+            id: shapes
+            source: { plugin: file, with: { path: shapes.csv } }
+            publish: { license: CC-BY-4.0, formats: [csv, geojson] }
+            """, to: project + "/shapes.yaml")
+        let catalog = try Catalog.open(root: project + "/catalog")
+        #expect(await TestSupport.runner(catalog).run(try TestSupport.spec(project + "/shapes.yaml")).run.status == .published)
+        let text = try TestSupport.read(catalog.layout.datasetDirectory("shapes") + "/latest/shapes.geojson")
+        let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        let features = json["features"] as! [[String: Any]]
+        let types = features.map { ($0["geometry"] as? [String: Any])?["type"] as? String ?? "null" }
+        #expect(types == ["Polygon", "Point", "null", "null"], "\(types)")
+        let point = (features[1]["geometry"] as! [String: Any])["coordinates"] as! [Double]
+        #expect(point == [126.9707, 37.5547])
+        #expect((features[0]["properties"] as! [String: Any])["name"] as? String == "plaza")
+        #expect((features[0]["properties"] as! [String: Any])["geometry"] == nil, "the geometry is not repeated as a property")
+    }
 }

@@ -31,14 +31,16 @@ public final class JSONLinesWriter: FormatWriter {
     public func finish() throws(CatalogError) -> (bytes: Int, sha256: String) { try output.finish() }
 }
 
-/// GeoJSON (RFC 7946): a `FeatureCollection` of `Point`s from the latitude and longitude fields, the other fields as
-/// properties. Records without coordinates are features with a null geometry, as the RFC allows.
+/// GeoJSON (RFC 7946): a `FeatureCollection` with one feature per record and the other fields as properties. The
+/// geometry is a `Point` from the latitude and longitude fields, or else the value of a geometry field (`geometry`,
+/// `geom`, `geojson` or `wkt`) holding a GeoJSON geometry object or a WKT `POINT (x y)`. Records without one get a
+/// null geometry, as the RFC allows.
 public final class GeoJSONWriter: FormatWriter {
     public let format = "geojson"
     public var mediaType: String { "application/geo+json" }
     private let output: FileOutput
-    private let latitude: Int
-    private let longitude: Int
+    private enum Source { case coordinates(latitude: Int, longitude: Int), geometry(Int) }
+    private let source: Source
     private let keys: [(Int, String)]
     private var first = true
 
@@ -52,15 +54,26 @@ public final class GeoJSONWriter: FormatWriter {
         return (lat, lon)
     }
 
+    /// The position of a geometry field, or `nil`.
+    public static func geometry(in schema: Schema) -> Int? {
+        schema.names.firstIndex { ["geometry", "geom", "geojson", "wkt"].contains($0.lowercased()) }
+    }
+
     public init(path: String, schema: Schema) throws(CatalogError) {
-        guard let (lat, lon) = GeoJSONWriter.coordinates(in: schema) else {
+        let used: Set<Int>
+        if let (lat, lon) = GeoJSONWriter.coordinates(in: schema) {
+            source = .coordinates(latitude: lat, longitude: lon)
+            used = [lat, lon]
+        } else if let index = GeoJSONWriter.geometry(in: schema) {
+            source = .geometry(index)
+            used = [index]
+        } else {
             throw CatalogError("the geojson format needs latitude and longitude fields (lat/latitude and "
-                               + "lon/lng/longitude) in the published schema")
+                               + "lon/lng/longitude) or a geometry field (geometry, geom, geojson or wkt) in the "
+                               + "published schema")
         }
         output = try FileOutput(path: path)
-        latitude = lat
-        longitude = lon
-        keys = schema.names.enumerated().filter { $0.offset != lat && $0.offset != lon }
+        keys = schema.names.enumerated().filter { !used.contains($0.offset) }
             .map { ($0.offset, JSONText.quote($0.element) + ":") }
         try output.write("{\"type\":\"FeatureCollection\",\"features\":[")
     }
@@ -70,10 +83,7 @@ public final class GeoJSONWriter: FormatWriter {
         for record in batch.records {
             text += first ? "\n" : ",\n"
             first = false
-            let lat = GeoJSONWriter.number(record[latitude]), lon = GeoJSONWriter.number(record[longitude])
-            text += "{\"type\":\"Feature\",\"geometry\":"
-            if let lat, let lon { text += "{\"type\":\"Point\",\"coordinates\":[\(lon),\(lat)]}" } else { text += "null" }
-            text += ",\"properties\":{"
+            text += "{\"type\":\"Feature\",\"geometry\":" + geometry(record) + ",\"properties\":{"
             for (offset, (index, key)) in keys.enumerated() {
                 if offset > 0 { text += "," }
                 text += key + JSONWriter.literal(record[index])
@@ -81,6 +91,38 @@ public final class GeoJSONWriter: FormatWriter {
             text += "}}"
         }
         try output.write(text)
+    }
+
+    private func geometry(_ record: Record) -> String {
+        switch source {
+        case .coordinates(let latitude, let longitude):
+            guard let lat = GeoJSONWriter.number(record[latitude]), let lon = GeoJSONWriter.number(record[longitude]) else {
+                return "null"
+            }
+            return "{\"type\":\"Point\",\"coordinates\":[\(lon),\(lat)]}"
+        case .geometry(let index):
+            guard case .string(let text) = record[index] else { return "null" }
+            return GeoJSONWriter.geometry(from: text) ?? "null"
+        }
+    }
+
+    /// A GeoJSON geometry object as given (checked to parse as one), or a WKT point converted; else `nil`.
+    static func geometry(from text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("{") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any],
+                  let type = object["type"] as? String,
+                  ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+                   "GeometryCollection"].contains(type),
+                  let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return nil }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let upper = trimmed.uppercased()
+        guard upper.hasPrefix("POINT"), let open = trimmed.firstIndex(of: "("), let close = trimmed.lastIndex(of: ")"),
+              open < close else { return nil }
+        let numbers = trimmed[trimmed.index(after: open)..<close].split(separator: " ").compactMap { Double($0) }
+        guard numbers.count == 2, numbers.allSatisfy(\.isFinite) else { return nil }
+        return "{\"type\":\"Point\",\"coordinates\":[\(Value.number(numbers[0]).text),\(Value.number(numbers[1]).text)]}"
     }
 
     static func number(_ value: Value) -> String? {
