@@ -5,25 +5,40 @@ public struct Catalog: Sendable {
     public let layout: CatalogLayout
     public let config: CatalogConfig
     public let store: any CatalogStore
+    public let artifacts: any ArtifactStore
 
     /// Opens the catalog at `root`, creating its folders and state store when they do not exist.
-    public static func open(root: String) throws -> Catalog {
-        let layout = CatalogLayout(root: root)
-        for directory in [layout.root, layout.rawDirectory, layout.draftsDirectory, layout.publicDirectory + "/datasets"] {
+    ///
+    /// The store is `catalog.yaml`'s `store:` (`SDATA_STORE` in the environment wins): a `postgres://` URL, or
+    /// `sqlite:PATH`; by default the embedded `state.sqlite` in the root. Files live in the root, or under
+    /// `artifacts.path`.
+    public static func open(root: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Catalog {
+        var layout = CatalogLayout(root: root)
+        try FileSystem.makeDirectories(layout.root)
+        let config = try CatalogConfig.load(path: layout.configFile)
+        if let path = config.artifacts?.path { layout = CatalogLayout(root: root, artifactsRoot: path) }
+        for directory in [layout.rawDirectory, layout.draftsDirectory, layout.publicDirectory + "/datasets"] {
             try FileSystem.makeDirectories(directory)
         }
-        let config = try CatalogConfig.load(path: layout.configFile)
-        let store = try SQLiteCatalogStore(path: layout.stateFile)
-        return Catalog(layout: layout, config: config, store: store)
+        let store = try StoreLocation(environment["SDATA_STORE"] ?? config.store, layout: layout).open()
+        let artifacts: FileArtifactStore
+        switch config.artifacts?.kind ?? "local" {
+        case "local": artifacts = FileArtifactStore(layout: layout, coordination: .local)
+        case "shared": artifacts = FileArtifactStore(layout: layout, coordination: .shared(store))
+        case let other:
+            throw CatalogError("\(layout.configFile): artifacts.kind must be 'local' or 'shared', not '\(other)'")
+        }
+        return Catalog(layout: layout, config: config, store: store, artifacts: artifacts)
     }
 
-    public init(layout: CatalogLayout, config: CatalogConfig, store: any CatalogStore) {
+    public init(layout: CatalogLayout, config: CatalogConfig, store: any CatalogStore, artifacts: (any ArtifactStore)? = nil) {
         self.layout = layout
         self.config = config
         self.store = store
+        self.artifacts = artifacts ?? FileArtifactStore(layout: layout)
     }
 
-    public var publisher: Publisher { Publisher(layout: layout, store: store, config: config) }
+    public var publisher: Publisher { Publisher(artifacts: artifacts, store: store, config: config) }
 
     /// Held by every process that runs pipelines on this catalog (shared), or by one maintenance command alone
     /// (exclusive); released on exit, even by `kill -9`.
@@ -70,35 +85,32 @@ public struct Catalog: Sendable {
             FileSystem.removeTree(layout.rawRunDirectory(run.id))
             repaired.append("run \(run.id) of \(run.pipeline) marked failed (interrupted)")
         }
-        for entry in FileSystem.contents(ofDirectory: layout.draftsDirectory)
-        where !entry.hasSuffix(".lock") && !liveRuns.contains(entry) {
+        for entry in artifacts.drafts() where !liveRuns.contains(entry) {
             // A draft of a run that is neither live nor still recorded as running is debris.
             if try await store.runningRuns().contains(where: { $0.id == entry }) { continue }
-            FileSystem.removeTree(layout.draftsDirectory + "/" + entry)
+            artifacts.discardDraft(layout.draftsDirectory + "/" + entry)
             repaired.append("draft \(entry) deleted")
         }
-        for dataset in FileSystem.contents(ofDirectory: layout.publicDirectory + "/datasets") {
-            let directory = layout.datasetDirectory(dataset)
-            let publication = try FileSystem.lock(layout.draftsDirectory + "/\(dataset).lock")
-            defer { FileSystem.unlock(publication) }
-            let versions = try await store.versions(dataset: dataset)
-            let committed = Set(versions.filter { $0.withdrawnAt == nil }.map(\.number))
-            let known = Set(versions.map(\.number))
-            for entry in FileSystem.contents(ofDirectory: directory) {
-                guard let number = Int(entry), !committed.contains(number) else { continue }
-                FileSystem.removeTree(directory + "/" + entry)
-                repaired.append(known.contains(number)
-                    ? "files of withdrawn version \(dataset)/\(entry) removed"
-                    : "uncommitted version folder \(dataset)/\(entry) removed")
-            }
-            if let newest = committed.max() {
-                if FileSystem.readLink(directory + "/latest") != "\(newest)" {
-                    try FileSystem.pointSymlink(directory + "/latest", to: "\(newest)")
-                    repaired.append("\(dataset)/latest pointed at version \(newest)")
+        for dataset in artifacts.datasetFolders() {
+            let notes = try await artifacts.withDatasetLock(dataset) { () async throws -> [String] in
+                var notes: [String] = []
+                let versions = try await store.versions(dataset: dataset)
+                let committed = Set(versions.filter { $0.withdrawnAt == nil }.map(\.number))
+                let known = Set(versions.map(\.number))
+                for number in artifacts.versionFolders(dataset: dataset) where !committed.contains(number) {
+                    artifacts.removeVersion(dataset: dataset, number: number)
+                    notes.append(known.contains(number)
+                        ? "files of withdrawn version \(dataset)/\(number) removed"
+                        : "uncommitted version folder \(dataset)/\(number) removed")
                 }
-            } else if FileSystem.exists(directory + "/latest") {
-                FileSystem.removeTree(directory + "/latest")
+                let newest = committed.max()
+                if artifacts.latest(dataset: dataset) != newest {
+                    try artifacts.pointLatest(dataset: dataset, to: newest)
+                    if let newest { notes.append("\(dataset)/latest pointed at version \(newest)") }
+                }
+                return notes
             }
+            repaired += notes
         }
         return repaired
     }
@@ -107,8 +119,10 @@ public struct Catalog: Sendable {
     /// Renders are serialized across tasks and processes (a lock file), so that concurrent publications leave the
     /// pages of the last one, whole.
     public func renderSite() async throws {
-        let lock = try FileSystem.lock(layout.draftsDirectory + "/site.lock")
-        defer { FileSystem.unlock(lock) }
+        try await artifacts.withSiteLock { try await renderSiteLocked() }
+    }
+
+    private func renderSiteLocked() async throws {
         var summaries: [SiteRenderer.DatasetSummary] = []
         var metadata: [DCATCatalog.DatasetVersions] = []
         for dataset in try await store.datasets() {

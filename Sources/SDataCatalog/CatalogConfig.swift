@@ -19,6 +19,19 @@ public struct CatalogConfig: Sendable, Codable, Equatable {
     public var language: String?
     public var alerts: Alerts?
     public var dumps: Dumps?
+    /// The catalog store: a `postgres://` URL or `sqlite:PATH`; the embedded `state.sqlite` when absent.
+    /// `SDATA_STORE` in the environment takes precedence.
+    public var store: String?
+    public var artifacts: Artifacts?
+
+    /// Where the catalog's files live, and how writers on several machines coordinate.
+    public struct Artifacts: Sendable, Codable, Equatable {
+        /// `local` (default: one machine) or `shared` (a file system several machines mount; publication is also
+        /// serialized by leases in the store).
+        public var kind: String?
+        /// The folder holding `public/`, `raw/`, `logs/` and drafts (default: the catalog root).
+        public var path: String?
+    }
 
     /// Whole-catalog dumps in `public/dumps/`.
     public struct Dumps: Sendable, Codable, Equatable {
@@ -44,7 +57,7 @@ public struct CatalogConfig: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case title, description, publisher, license, language, alerts, dumps
+        case title, description, publisher, license, language, alerts, dumps, store, artifacts
         case baseURL = "base_url"
     }
 

@@ -10,36 +10,38 @@ import Glibc
 /// A crash at any point leaves the previous catalog: drafts live outside `public/`; a version folder renamed into
 /// place but not yet committed is removed by ``Catalog/recover()`` on the next start; `latest` is a symbolic link
 /// replaced with one `rename(2)`, so it never points at a half-written version. Publication of one dataset is
-/// serialized across processes with an exclusive lock file.
+/// serialized across processes (and machines, with shared artifacts) by the artifact store's dataset lock.
 public struct Publisher: Sendable {
-    public let layout: CatalogLayout
+    public let artifacts: any ArtifactStore
     public let store: any CatalogStore
     public let config: CatalogConfig
 
-    public init(layout: CatalogLayout, store: any CatalogStore, config: CatalogConfig) {
-        self.layout = layout
+    public init(artifacts: any ArtifactStore, store: any CatalogStore, config: CatalogConfig) {
+        self.artifacts = artifacts
         self.store = store
         self.config = config
     }
 
     /// Starts a draft for a version of `dataset` written by run `runId`.
-    public func makeDraft(dataset: String, runId: String, schema: Schema) throws(CatalogError) -> VersionDraft {
-        let directory = layout.draftsDirectory + "/" + runId
-        try FileSystem.makeDirectories(directory)
-        return VersionDraft(dataset: dataset, runId: runId, directory: directory, schema: schema)
+    public func makeDraft(dataset: String, runId: String, schema: Schema) throws -> VersionDraft {
+        VersionDraft(dataset: dataset, runId: runId, directory: try artifacts.makeDraft(runId: runId), schema: schema)
     }
 
     /// Deletes a draft (a failed or dry run).
     public func discard(_ draft: VersionDraft) {
-        FileSystem.removeTree(draft.directory)
+        artifacts.discardDraft(draft.directory)
     }
 
     /// Makes the draft the dataset's newest version, unless its content equals the latest version's.
     public func publish(_ draft: VersionDraft, request: PublicationRequest,
                         dialect: CSVWriter.Dialect?) async throws -> PublicationOutcome {
-        let lock = try FileSystem.lock(layout.draftsDirectory + "/\(request.dataset).lock")
-        defer { FileSystem.unlock(lock) }
+        try await artifacts.withDatasetLock(request.dataset) {
+            try await publishLocked(draft, request: request, dialect: dialect)
+        }
+    }
 
+    private func publishLocked(_ draft: VersionDraft, request: PublicationRequest,
+                               dialect: CSVWriter.Dialect?) async throws -> PublicationOutcome {
         let contentHash = Publisher.contentHash(schema: draft.schema, distributions: draft.distributions)
         if let latest = try await store.latestVersion(dataset: request.dataset), latest.contentHash == contentHash {
             discard(draft)
@@ -58,15 +60,7 @@ public struct Publisher: Sendable {
                                                  dialect: dialect, config: config)
         try FileSystem.writeNew(draft.directory + "/datapackage.json", package)
         try FileSystem.writeNew(draft.directory + "/governance.json", request.governanceReport)
-        try FileSystem.sync(directory: draft.directory)
-
-        let datasetDirectory = layout.datasetDirectory(request.dataset)
-        try FileSystem.makeDirectories(datasetDirectory)
-        let target = layout.versionDirectory(request.dataset, number)
-        // A folder left by a crash between rename and commit holds no committed version: replace it.
-        FileSystem.removeTree(target)
-        try FileSystem.rename(draft.directory, to: target)
-        try FileSystem.sync(directory: datasetDirectory)
+        try artifacts.placeVersion(draft: draft.directory, dataset: request.dataset, number: number)
 
         let record = VersionRecord(
             dataset: request.dataset, number: number, runId: draft.runId, createdAt: createdAt,
@@ -80,10 +74,10 @@ public struct Publisher: Sendable {
         do {
             try await store.recordVersion(record, charge: request.privacyCharge)
         } catch {
-            FileSystem.removeTree(target)
+            artifacts.removeVersion(dataset: request.dataset, number: number)
             throw error
         }
-        try FileSystem.pointSymlink(datasetDirectory + "/latest", to: "\(number)")
+        try artifacts.pointLatest(dataset: request.dataset, to: number)
         return .published(record)
     }
 

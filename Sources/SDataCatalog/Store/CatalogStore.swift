@@ -5,7 +5,7 @@ public import Foundation
 /// Implementations must make ``recordVersion(_:)`` atomic (the version, its distributions and its audit entry are
 /// committed together or not at all), keep the audit log append-only and hash-chained, and be safe to call from
 /// several tasks. The embedded default is ``SQLiteCatalogStore``.
-public protocol CatalogStore: Sendable {
+public protocol CatalogStore: RunQueue, StoreTransfer, Sendable {
     func beginRun(_ run: RunRecord) async throws
     func finishRun(_ run: RunRecord) async throws
     func runs(pipeline: String?, limit: Int) async throws -> [RunRecord]
@@ -81,4 +81,101 @@ public struct Lease: Sendable, Codable, Equatable {
     }
 
     public func isLive(at now: Date) -> Bool { expiresAt > now }
+}
+
+/// A run asked for — a schedule's firing, or an operator's request — waiting in the store until a worker claims it.
+///
+/// The queue is how several `sdata worker` processes share a night's schedule: each firing is enqueued once (the key
+/// is unique per pipeline, so workers that plan the same firing at once add one entry), each entry is claimed by one
+/// worker (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a write transaction on SQLite), and a claim lives only while its
+/// worker heartbeats: a worker that dies loses it after the stale timeout, and another worker takes the run over.
+public struct QueuedRun: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        case queued, claimed, done, failed
+    }
+
+    public var id: Int
+    public var pipeline: String
+    /// What the request is for, unique per pipeline: a firing time (ISO 8601), `initial` (never ran) or `manual-…`.
+    public var key: String
+    public var enqueuedAt: Date
+    public var state: State
+    /// The worker holding (or that last held) the claim.
+    public var worker: String?
+    public var heartbeatAt: Date?
+    /// How many times it was claimed: more than one means a worker died (or stalled) holding it.
+    public var attempts: Int
+    /// The run that served it (the last attempt's).
+    public var runId: String?
+    /// How it ended: a run status, or why it was abandoned.
+    public var outcome: String?
+
+    public init(id: Int, pipeline: String, key: String, enqueuedAt: Date, state: State, worker: String? = nil,
+                heartbeatAt: Date? = nil, attempts: Int = 0, runId: String? = nil, outcome: String? = nil) {
+        self.id = id
+        self.pipeline = pipeline
+        self.key = key
+        self.enqueuedAt = enqueuedAt
+        self.state = state
+        self.worker = worker
+        self.heartbeatAt = heartbeatAt
+        self.attempts = attempts
+        self.runId = runId
+        self.outcome = outcome
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, pipeline, key, state, worker, attempts, outcome
+        case enqueuedAt = "enqueued_at"
+        case heartbeatAt = "heartbeat_at"
+        case runId = "run_id"
+    }
+}
+
+/// How a worker asks for the next run (see ``RunQueue/claimRun(_:)``).
+public struct ClaimRequest: Sendable {
+    public var worker: String
+    /// Only runs of these pipelines (the specs this worker has).
+    public var pipelines: [String]
+    /// A claim whose heartbeat is older than this is taken over.
+    public var staleAfter: TimeInterval
+    /// A run claimed this many times without finishing is abandoned (marked failed) instead of claimed again.
+    public var maxAttempts: Int
+    public var now: Date
+
+    public init(worker: String, pipelines: [String], staleAfter: TimeInterval, maxAttempts: Int = 3, now: Date = Date()) {
+        self.worker = worker
+        self.pipelines = pipelines
+        self.staleAfter = staleAfter
+        self.maxAttempts = maxAttempts
+        self.now = now
+    }
+}
+
+/// The store's run queue: shared by every worker on every machine.
+public protocol RunQueue: Sendable {
+    /// Adds a request unless one with the same pipeline and key exists; true when added.
+    func enqueueRun(pipeline: String, key: String, now: Date) async throws -> Bool
+    /// Claims the oldest queued run (or a claimed one whose worker stopped heartbeating) of the given pipelines,
+    /// skipping pipelines another worker is running; one claimer wins each entry. Entries past `maxAttempts` become
+    /// failed on the way.
+    func claimRun(_ request: ClaimRequest) async throws -> QueuedRun?
+    /// Refreshes a claim's heartbeat; false when the claim was lost (taken over after going stale).
+    func heartbeatRun(id: Int, worker: String, now: Date) async throws -> Bool
+    /// Puts a claimed run back in the queue unchanged (it could not start now: the pipeline was busy elsewhere).
+    func unclaimRun(id: Int, worker: String) async throws
+    /// Records how a claimed run ended (`done` or `failed`), if `worker` still holds it.
+    func finishQueuedRun(id: Int, worker: String, state: QueuedRun.State, runId: String?, outcome: String) async throws
+    /// The newest entries, of one pipeline or all, newest first.
+    func queuedRuns(pipeline: String?, limit: Int) async throws -> [QueuedRun]
+}
+
+/// Moving a catalog's state between stores (`sdata store migrate`): every table, row for row, in a neutral form.
+public protocol StoreTransfer: Sendable {
+    /// A table's rows in ``StoreTable/exportOrder``, as neutral cells.
+    func exportRows(_ table: StoreTable) async throws -> [[StoreCell]]
+    /// Writes every table into this store in one transaction; refuses when the store already holds a catalog.
+    func importRows(_ tables: [(StoreTable, [[StoreCell]])]) async throws
+    /// What the store holds, for the refusal above: rows in `runs`, `versions` and `audit`.
+    func isEmpty() async throws -> Bool
 }

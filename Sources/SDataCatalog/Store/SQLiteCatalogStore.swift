@@ -128,6 +128,26 @@ public final class SQLiteCatalogStore: CatalogStore {
                 );
                 """)
         }
+        migrator.registerMigration("v5-run-queue-distribution-order") { db in
+            try db.execute(sql: """
+                CREATE TABLE run_queue (
+                    id INTEGER PRIMARY KEY,
+                    pipeline TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    enqueued_at TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    worker TEXT,
+                    heartbeat_at REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    run_id TEXT,
+                    outcome TEXT,
+                    UNIQUE (pipeline, key)
+                );
+                CREATE INDEX run_queue_by_state ON run_queue(state, id);
+                ALTER TABLE distributions ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+                UPDATE distributions SET position = rowid;
+                """)
+        }
         return migrator
     }
 
@@ -157,10 +177,10 @@ public final class SQLiteCatalogStore: CatalogStore {
         try await database.read { db in
             let rows: [Row]
             if let pipeline {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE pipeline = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE pipeline = ? ORDER BY started_at DESC, id DESC LIMIT ?",
                                         arguments: [pipeline, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
                                         arguments: [limit])
             }
             return rows.map(SQLiteCatalogStore.run)
@@ -219,7 +239,7 @@ public final class SQLiteCatalogStore: CatalogStore {
         let dataset: String = row["dataset"]
         let number: Int = row["number"]
         let distributions = try Row.fetchAll(
-            db, sql: "SELECT * FROM distributions WHERE dataset = ? AND number = ? ORDER BY rowid",
+            db, sql: "SELECT * FROM distributions WHERE dataset = ? AND number = ? ORDER BY position",
             arguments: [dataset, number]
         ).map { row in
             DistributionRecord(format: row["format"], path: row["path"], mediaType: row["media_type"],
@@ -241,12 +261,12 @@ public final class SQLiteCatalogStore: CatalogStore {
                 """, arguments: [version.dataset, version.number, version.runId, Timestamp.string(version.createdAt),
                                  version.contentHash, version.rowCount, version.title, version.schemaJSON,
                                  version.lineageJSON, version.governanceJSON])
-            for distribution in version.distributions {
+            for (position, distribution) in version.distributions.enumerated() {
                 try db.execute(sql: """
-                    INSERT INTO distributions (dataset, number, format, path, media_type, bytes, sha256)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO distributions (dataset, number, format, path, media_type, bytes, sha256, position)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [version.dataset, version.number, distribution.format, distribution.path,
-                                     distribution.mediaType, distribution.bytes, distribution.sha256])
+                                     distribution.mediaType, distribution.bytes, distribution.sha256, position])
             }
             try SQLiteCatalogStore.audit(db, kind: "version.published", subject: version.dataset,
                                          detail: "version \(version.number) content \(version.contentHash)")
@@ -408,6 +428,147 @@ public final class SQLiteCatalogStore: CatalogStore {
                       acquiredAt: Date(timeIntervalSince1970: row["acquired_at"]),
                       expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
             }
+        }
+    }
+
+    // MARK: - Run queue
+
+    public func enqueueRun(pipeline: String, key: String, now: Date) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO run_queue (pipeline, key, enqueued_at, state) VALUES (?, ?, ?, 'queued')
+                ON CONFLICT (pipeline, key) DO NOTHING
+                """, arguments: [pipeline, key, Timestamp.string(now)])
+            return db.changesCount == 1
+        }
+    }
+
+    public func claimRun(_ request: ClaimRequest) async throws -> QueuedRun? {
+        guard !request.pipelines.isEmpty else { return nil }
+        let stale = request.now.timeIntervalSince1970 - request.staleAfter
+        let now = request.now.timeIntervalSince1970
+        // SQLite has one writer at a time: the whole claim is one write transaction, so two workers never claim
+        // the same entry (PostgreSQL does the same with FOR UPDATE SKIP LOCKED).
+        return try await database.write { db in
+            let known = "(" + request.pipelines.map { _ in "?" }.joined(separator: ", ") + ")"
+            let pipelines: [any DatabaseValueConvertible] = request.pipelines
+            let abandonArguments: [any DatabaseValueConvertible] = [stale, request.maxAttempts] + pipelines
+            try db.execute(sql: """
+                UPDATE run_queue SET state = 'failed',
+                    outcome = 'abandoned: claimed ' || attempts || ' times by workers that stopped before finishing it'
+                WHERE state = 'claimed' AND heartbeat_at < ? AND attempts >= ? AND pipeline IN \(known)
+                """, arguments: StatementArguments(abandonArguments))
+            let claimArguments: [any DatabaseValueConvertible] = [stale] + pipelines + [stale]
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT * FROM run_queue q
+                WHERE (q.state = 'queued' OR (q.state = 'claimed' AND q.heartbeat_at < ?)) AND q.pipeline IN \(known)
+                  AND NOT EXISTS (SELECT 1 FROM run_queue c WHERE c.pipeline = q.pipeline AND c.id <> q.id
+                                  AND c.state = 'claimed' AND c.heartbeat_at >= ?)
+                ORDER BY q.id LIMIT 1
+                """, arguments: StatementArguments(claimArguments)) else { return nil }
+            let id: Int = row["id"]
+            try db.execute(sql: """
+                UPDATE run_queue SET state = 'claimed', worker = ?, heartbeat_at = ?, attempts = attempts + 1 WHERE id = ?
+                """, arguments: [request.worker, now, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM run_queue WHERE id = ?", arguments: [id]).map(SQLiteCatalogStore.queued)
+        }
+    }
+
+    public func heartbeatRun(id: Int, worker: String, now: Date) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE run_queue SET heartbeat_at = ? WHERE id = ? AND worker = ? AND state = 'claimed'",
+                           arguments: [now.timeIntervalSince1970, id, worker])
+            return db.changesCount == 1
+        }
+    }
+
+    public func unclaimRun(id: Int, worker: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE run_queue SET state = 'queued', worker = NULL, heartbeat_at = NULL, attempts = attempts - 1
+                WHERE id = ? AND worker = ? AND state = 'claimed'
+                """, arguments: [id, worker])
+        }
+    }
+
+    public func finishQueuedRun(id: Int, worker: String, state: QueuedRun.State, runId: String?, outcome: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE run_queue SET state = ?, run_id = ?, outcome = ? WHERE id = ? AND worker = ? AND state = 'claimed'
+                """, arguments: [state.rawValue, runId, outcome, id, worker])
+        }
+    }
+
+    public func queuedRuns(pipeline: String?, limit: Int) async throws -> [QueuedRun] {
+        try await database.read { db in
+            if let pipeline {
+                return try Row.fetchAll(db, sql: "SELECT * FROM run_queue WHERE pipeline = ? ORDER BY id DESC LIMIT ?",
+                                        arguments: [pipeline, limit]).map(SQLiteCatalogStore.queued)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM run_queue ORDER BY id DESC LIMIT ?", arguments: [limit])
+                .map(SQLiteCatalogStore.queued)
+        }
+    }
+
+    private static func queued(_ row: Row) -> QueuedRun {
+        QueuedRun(id: row["id"], pipeline: row["pipeline"], key: row["key"], enqueuedAt: Timestamp.date(row["enqueued_at"]),
+                  state: QueuedRun.State(rawValue: row["state"]) ?? .failed, worker: row["worker"],
+                  heartbeatAt: (row["heartbeat_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                  attempts: row["attempts"], runId: row["run_id"], outcome: row["outcome"])
+    }
+
+    // MARK: - Transfer
+
+    public func exportRows(_ table: StoreTable) async throws -> [[StoreCell]] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: table.selectSQL).map { row in
+                table.columns.indices.map { index -> StoreCell in
+                    switch row[index] as DatabaseValue {
+                    case let value where value.isNull: return .null
+                    case let value:
+                        switch value.storage {
+                        case .int64(let number): return table.columns[index].kind == .real ? .real(Double(number)) : .integer(Int(number))
+                        case .double(let number): return .real(number)
+                        case .string(let text): return .text(text)
+                        case .blob(let data): return .blob([UInt8](data))
+                        case .null: return .null
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func importRows(_ tables: [(StoreTable, [[StoreCell]])]) async throws {
+        guard try await isEmpty() else {
+            throw CatalogError("the target SQLite store already holds a catalog; migrate into an empty store")
+        }
+        try await database.write { db in
+            for (table, rows) in tables {
+                try db.execute(sql: "DELETE FROM \(table.name)")
+                let columns = table.columns.map(\.name)
+                let sql = "INSERT INTO \(table.name) (\(columns.joined(separator: ", "))) VALUES ("
+                    + columns.map { _ in "?" }.joined(separator: ", ") + ")"
+                let statement = try db.makeStatement(sql: sql)
+                for row in rows {
+                    statement.setUncheckedArguments(StatementArguments(row.map { cell -> (any DatabaseValueConvertible)? in
+                        switch cell {
+                        case .null: nil
+                        case .integer(let value): value
+                        case .real(let value): value
+                        case .text(let value): value
+                        case .blob(let value): Data(value)
+                        }
+                    }))
+                    try statement.execute()
+                }
+            }
+        }
+    }
+
+    public func isEmpty() async throws -> Bool {
+        try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM runs) + (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit)") == 0
         }
     }
 
