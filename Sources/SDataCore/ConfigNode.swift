@@ -106,3 +106,18 @@ extension ConfigNode {
         }
     }
 }
+
+/// A secret node prints masked: specs end up in error messages (a service's failure prints the service).
+extension ConfigNode: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        if isSecret { return "ConfigNode(***)" }
+        switch content {
+        case .scalar(let text): return "ConfigNode(\(text))"
+        case .sequence(let items): return "ConfigNode(\(items))"
+        case .mapping(let pairs): return "ConfigNode(\(pairs))"
+        case .null: return "ConfigNode(null)"
+        }
+    }
+
+    public var debugDescription: String { description }
+}

@@ -14,7 +14,7 @@ public import ServiceLifecycle
 /// whether the pipeline is still due is checked again once the lease is held, so a firing another scheduler has just
 /// served is not served twice. On graceful shutdown (SIGTERM, SIGINT) running runs are cancelled: each is recorded
 /// as failed, publishes nothing and releases its lease.
-public struct Scheduler: Service {
+public struct Scheduler: Service, CustomStringConvertible {
     public struct Options: Sendable {
         /// Seconds between checks of the schedules.
         public var tick: Double
@@ -47,6 +47,9 @@ public struct Scheduler: Service {
         self.onFinished = onFinished
         self.onTick = onTick
     }
+
+    /// Short on purpose: service errors print their service, and specs carry keys.
+    public var description: String { "Scheduler(\(runner.options.holder))" }
 
     public func run() async throws {
         let catalog = runner.catalog

@@ -11,8 +11,8 @@ struct SData: AsyncParsableCommand {
             Exit codes: 0 success, 1 failure (invalid spec, failed run), 2 usage error.
             """,
         version: "0.1.0",
-        subcommands: [Validate.self, Run.self, Schedule.self, Serve.self, Runs.self, CatalogCommand.self, RetentionCommand.self, Audit.self,
-                      Plugins.self, Init.self]
+        subcommands: [Validate.self, Run.self, Schedule.self, WorkerCommand.self, Serve.self, Runs.self, CatalogCommand.self,
+                      StoreCommand.self, RetentionCommand.self, Audit.self, Plugins.self, Init.self]
     )
 }
 

@@ -85,14 +85,27 @@ struct SchedulingOptions: ParsableArguments {
         RunMetrics.seedLastSuccess(try await catalog.store.runs(pipeline: nil, limit: 10_000))
         let runner = PipelineRunner(catalog: catalog, redactor: redactor, logger: Logger(label: "sdata.run"),
                                     options: .init(leaseTTL: Double(DurationText.seconds(leaseTTL) ?? 60)))
-        let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
-                                                 logger: Logger(label: "sdata.alerts"))
         let logger = Logger(label: "sdata.schedule")
-        let published = PublishedFlag()
+        let hooks = RunHooks.make(specs: specs, catalog: catalog, global: global, holder: runner.options.holder, logger: logger)
         return Scheduler(
             specs: specs, runner: runner,
             options: .init(tick: Double(DurationText.seconds(tick) ?? 15), maxConcurrent: maxConcurrent),
-            logger: logger,
+            logger: logger, onFinished: hooks.onFinished, onTick: hooks.onTick)
+    }
+}
+
+/// What schedulers and workers do after each run and each tick: alerts for failures and staleness, and a new
+/// whole-catalog dump after a tick in which something was published.
+struct RunHooks {
+    let onFinished: @Sendable (PipelineSpec, RunSummary) async -> Void
+    let onTick: @Sendable () async -> Void
+
+    static func make(specs: [PipelineSpec], catalog: Catalog, global: GlobalOptions, holder: String,
+                     logger: Logger) -> RunHooks {
+        let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
+                                                 logger: Logger(label: "sdata.alerts"))
+        let published = PublishedFlag()
+        return RunHooks(
             onFinished: { spec, summary in
                 logger.info("\(Run.describe(summary))")
                 if summary.run.status == .published { await published.set() }
@@ -102,14 +115,17 @@ struct SchedulingOptions: ParsableArguments {
                 }
             },
             onTick: {
-                // A new whole-catalog dump after a tick in which something was published (dumps.after_runs).
-                if catalog.config.dumps?.afterRuns ?? true, await published.take() {
+                // A new whole-catalog dump after a tick in which something was published (dumps.after_runs); one
+                // process at a time writes it (a lease in the store: schedulers and workers may be several).
+                if catalog.config.dumps?.afterRuns ?? true, await published.take(),
+                   (try? await catalog.store.acquireLease("catalog-dump", holder: holder, ttl: 600, now: Date())) == true {
                     do {
                         let made = try await CatalogDump.make(catalog, keep: catalog.config.dumps?.keep ?? 7)
                         logger.info("dump written", metadata: ["file": "\(made.file)", "sha256": "\(made.sha256)"])
                     } catch {
                         logger.error("cannot write the catalog dump", metadata: ["reason": "\(error)"])
                     }
+                    try? await catalog.store.releaseLease("catalog-dump", holder: holder)
                 }
                 // Every pipeline with a max_staleness, whether or not it ran: a pipeline that never succeeds, or
                 // never starts, is exactly what this alert is for. At most one alert per staleness period.
@@ -124,7 +140,10 @@ enum ServiceRunner {
     static func run(_ services: [any Service]) async throws {
         let logger = Logger(label: "sdata.services")
         let group = ServiceGroup(configuration: .init(
-            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            // A service that returns (a draining worker) ends the group cleanly rather than as an error.
+            services: services.map {
+                ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+            },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

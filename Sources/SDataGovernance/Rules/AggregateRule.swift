@@ -241,3 +241,9 @@ enum Laplace {
         return -scale * (u < 0 ? -1 : 1) * log(1 - 2 * abs(u))
     }
 }
+
+/// Never prints its noise key.
+extension AggregateRule: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "AggregateRule(groupBy: \(groupBy), noiseKey: ***)" }
+    public var debugDescription: String { description }
+}

@@ -145,3 +145,9 @@ public final class Pseudonymizer {
         return result
     }
 }
+
+/// Never prints its key.
+extension PseudonymizeRule: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "PseudonymizeRule(fields: \(fields), key: ***, domain: \(domain))" }
+    public var debugDescription: String { description }
+}
