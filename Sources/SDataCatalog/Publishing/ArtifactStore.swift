@@ -67,7 +67,7 @@ public struct FileArtifactStore: ArtifactStore {
     }
 
     private func withLock<T: Sendable>(file: String, lease: String, _ body: () async throws -> T) async throws -> T {
-        let descriptor = try FileSystem.lock(file)
+        let descriptor = try await FileSystem.lock(file)
         defer { FileSystem.unlock(descriptor) }
         guard case .shared(let store) = coordination else { return try await body() }
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString)"

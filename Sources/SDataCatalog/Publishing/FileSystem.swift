@@ -61,17 +61,18 @@ enum FileSystem {
     }
 
     /// Takes an exclusive advisory lock, waiting for other holders; release with ``unlock(_:)``.
-    static func lock(_ path: String) throws(CatalogError) -> Int32 {
+    ///
+    /// Waits by polling with a non-blocking `flock` and `Task.sleep`, never by blocking the thread: a blocking
+    /// `flock` would hold one of Swift's few cooperative threads, and with two or three waiters (a 2-core machine)
+    /// the holder could no longer resume to release the lock — a deadlock found by the three-worker test.
+    static func lock(_ path: String) async throws -> Int32 {
         try makeDirectories((path as NSString).deletingLastPathComponent)
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw CatalogError.io("cannot open lock", path: path) }
-        while flock(descriptor, LOCK_EX) != 0 {
-            if errno != EINTR {
-                close(descriptor)
-                throw CatalogError.io("cannot lock", path: path)
-            }
+        var pause: UInt64 = 2
+        while true {
+            if let descriptor = try tryLock(path) { return descriptor }
+            try await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 100)
         }
-        return descriptor
     }
 
     /// Takes an exclusive lock if it is free; `nil` when another process holds it.
