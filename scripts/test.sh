@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, installing what it needs first: Debian packages and, in virtual environments, the
 # external programs the tests call (frictionless; pycanon for an independent k-anonymity check; a Singer tap;
-# the Prometheus and CKAN Python clients; pyshacl for DCAT-AP; the W3C HTML validator; Chromium). Usage: scripts/test.sh [extra `swift test` arguments]
+# the Prometheus and CKAN Python clients; pyshacl for DCAT-AP; the W3C HTML validator; Chromium; a PostgreSQL server). Usage: scripts/test.sh [extra `swift test` arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
@@ -38,5 +38,18 @@ if [ ! -x .venv-singer/bin/tap-rest-api-msdk ]; then
     .venv-singer/bin/pip install --quiet --disable-pip-version-check "tap-rest-api-msdk>=1.4,<2"
 fi
 export SDATA_SINGER_TAP="$PWD/.venv-singer/bin/tap-rest-api-msdk"
+
+# A throwaway PostgreSQL cluster on loopback for the PostgreSQL store and the worker tests (Debian's server,
+# installed by scripts/pg-cluster.sh when missing and running as root), unless SDATA_TEST_POSTGRES names a server.
+if [ -z "${SDATA_TEST_POSTGRES:-}" ]; then
+    pg_dir=$(mktemp -d /tmp/sdata-pg.XXXXXX)
+    chmod 755 "$pg_dir"
+    if eval "$(scripts/pg-cluster.sh start "$pg_dir" "${SDATA_TEST_PG_PORT:-54329}")"; then
+        trap 'scripts/pg-cluster.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+        export SDATA_TEST_POSTGRES="$SDATA_TEST_POSTGRES?sslmode=disable"
+    else
+        echo "test: no PostgreSQL server; the PostgreSQL store tests will be skipped" >&2
+    fi
+fi
 
 swift test "$@"

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SDataCatalog
+import SDataCore
 
 /// Several `sdata worker` processes sharing one store: the night's schedule split between them with nothing done
 /// twice or lost, a worker killed mid-run taken over, and the result equal to what one machine produces.
@@ -165,6 +166,55 @@ import SDataCatalog
         }
         #expect(try await first.auditLog() == returned.auditLog())
         #expect(try await returned.versions(dataset: "seoul-covid19-daily") == first.versions(dataset: "seoul-covid19-daily"))
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func publicationsAtOnceAreAtomicAndSerializedPerDatasetOnSharedArtifacts(_ backend: StoreBackend) async throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let shared = directory + "/shared"
+        try TestSupport.write("""
+            title: Shared
+            artifacts: { kind: shared, path: \(shared) }
+            """, to: directory + "/catalog/catalog.yaml")
+        // Two pipelines publish one dataset, two others a dataset each: four processes at once.
+        let targets = ["same-a": "same", "same-b": "same", "other-b": "other-b", "other-c": "other-c"]
+        for (index, (id, dataset)) in targets.sorted(by: { $0.key < $1.key }).enumerated() {
+            var csv = "id,value\n"
+            for row in 1...2000 { csv += "\(row),\(row * (index + 3))\n" }
+            try TestSupport.write(csv, to: directory + "/pipelines/\(id).csv")
+            try TestSupport.write("""
+                id: \(id)
+                source: { plugin: file, with: { path: \(id).csv } }
+                publish: { dataset: \(dataset), license: CC0-1.0, formats: [csv, json, parquet, xlsx] }
+                """, to: directory + "/pipelines/\(id).yaml")
+        }
+        let store = try backend.freshLocation()
+        let processes = try targets.keys.sorted().map { id in
+            try SchedulerTests.start(["run", "pipelines/\(id).yaml"], in: directory, name: id, environment: ["SDATA_STORE": store])
+        }
+        for process in processes {
+            #expect(await SchedulerTests.waitForExit(process, seconds: 120))
+            #expect(process.terminationStatus == 0)
+        }
+        let catalog = try Self.openCatalog(directory, store: store)
+        #expect(catalog.layout.publicDirectory == shared + "/public")
+        let same = try await catalog.store.versions(dataset: "same")
+        #expect(same.map(\.number) == [1, 2], "serialized: two versions, numbered in order, neither lost")
+        #expect(Set(same.map(\.runId)).count == 2 && Set(same.map(\.contentHash)).count == 2)
+        for version in same + (try await catalog.store.versions(dataset: "other-b")) + (try await catalog.store.versions(dataset: "other-c")) {
+            for distribution in version.distributions {
+                let data = try Data(contentsOf: URL(fileURLWithPath: shared + "/public/" + distribution.path))
+                #expect(data.count == distribution.bytes && Hex.string(SHA256Digest.of(data)) == distribution.sha256,
+                        "\(distribution.path) is whole and matches its record")
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: shared + "/public/datasets/other-b/1/other-b.csv"))
+        #expect(FileManager.default.fileExists(atPath: shared + "/public/datasets/other-c/1/other-c.csv"))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: shared + "/public/datasets/same/latest")) == "2")
+        #expect(try await catalog.store.leases().isEmpty, "publication leases released")
+        let drafts = try FileManager.default.contentsOfDirectory(atPath: shared + "/.drafts").filter { !$0.hasSuffix(".lock") }
+        #expect(drafts.isEmpty, "no draft left: \(drafts)")
     }
 
     @Test func specsAndServicesNeverPrintKeys() throws {
