@@ -121,34 +121,15 @@ public struct PipelineRunner: Sendable {
             return RunSummary(run: record)
         }
         let heldSlot = slot
-        let summary = await withTaskGroup(of: RunSummary?.self) { group in
-            group.addTask { await self.runAttempts(spec) }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(Int64(ttl * 1000 / 3)))
-                    if Task.isCancelled { break }
-                    var renewed = (try? await store.renewLease(name, holder: holder, ttl: ttl, now: Date())) ?? false
-                    if let heldSlot, renewed {
-                        renewed = (try? await store.renewLease(heldSlot, holder: slotHolder, ttl: ttl, now: Date())) ?? false
-                    }
-                    if !renewed {
-                        self.logger.error("lost the pipeline's lease; cancelling the run", metadata: ["pipeline": "\(spec.id)"])
-                        return nil
-                    }
-                }
-                return nil
+        let logger = self.logger
+        let summary = await withHeartbeat(every: ttl / 3, beat: {
+            var renewed = (try? await store.renewLease(name, holder: holder, ttl: ttl, now: Date())) ?? false
+            if let heldSlot, renewed {
+                renewed = (try? await store.renewLease(heldSlot, holder: slotHolder, ttl: ttl, now: Date())) ?? false
             }
-            var result: RunSummary?
-            while let next = await group.next() {
-                if let summary = next {
-                    result = summary
-                    group.cancelAll()
-                } else if result == nil {
-                    group.cancelAll()  // the lease was lost: stop the run, then collect its (failed) summary
-                }
-            }
-            return result!
-        }
+            if !renewed { logger.error("lost the pipeline's lease; cancelling the run", metadata: ["pipeline": "\(spec.id)"]) }
+            return renewed
+        }, body: { await self.runAttempts(spec) })
         try? await Task.detached { try await store.releaseLease(name, holder: holder) }.value
         await releaseSlot()
         return summary

@@ -159,33 +159,13 @@ public struct Worker: Service, CustomStringConvertible {
         } else {
             logger.info("run claimed", metadata: metadata)
         }
-        let interval = options.leaseTTL / 3
-        let summary: RunSummary? = await withTaskGroup(of: RunSummary?.self) { group in
-            group.addTask { await runner.run(spec) }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
-                    if Task.isCancelled { break }
-                    let kept = (try? await store.heartbeatRun(id: claimed.id, worker: name, now: Date())) ?? true
-                    if !kept {
-                        logger.error("lost the claim on a queued run; cancelling it", metadata: ["pipeline": "\(spec.id)"])
-                        return nil
-                    }
-                }
-                return nil
-            }
-            var result: RunSummary?
-            while let next = await group.next() {
-                if let summary = next {
-                    result = summary
-                    group.cancelAll()
-                } else if result == nil {
-                    group.cancelAll()
-                }
-            }
-            return result
-        }
-        guard let summary else { return }
+        let name = self.name, logger = self.logger, runner = self.runner
+        let summary = await withHeartbeat(every: options.leaseTTL / 3, beat: {
+            // A store that cannot be reached keeps the claim: losing it is for another worker to decide.
+            let kept = (try? await store.heartbeatRun(id: claimed.id, worker: name, now: Date())) ?? true
+            if !kept { logger.error("lost the claim on a queued run; cancelling it", metadata: ["pipeline": "\(spec.id)"]) }
+            return kept
+        }, body: { await runner.run(spec) })
         let run = summary.run
         do {
             switch run.status {

@@ -33,11 +33,7 @@ struct Schedule: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Spec files or folders (default: pipelines/*.yaml).", valueName: "spec"))
     var specs: [String] = []
 
-    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "port"))
-    var metricsPort: Int?
-
-    @Option(help: ArgumentHelp("The address the metrics listener binds.", valueName: "host"))
-    var metricsHost = "127.0.0.1"
+    @OptionGroup var metrics: MetricsOptions
 
     func run() async throws {
         let redactor = SecretRedactor()
@@ -45,15 +41,8 @@ struct Schedule: AsyncParsableCommand {
         let registry = Metrics.bootstrap()
         let loaded = try SpecFiles.loadValid(specs, global: global, redactor: redactor, action: "scheduling")
         let catalog = try global.openCatalog()
-        var services: [any Service] = [try await scheduling.scheduler(specs: loaded, catalog: catalog, global: global,
-                                                                       redactor: redactor)]
-        if let metricsPort {
-            services.append(CatalogServer.application(
-                catalog: catalog, metrics: registry,
-                options: .init(host: metricsHost, port: metricsPort, serveFiles: false),
-                logger: Logger(label: "sdata.metrics")))
-        }
-        try await ServiceRunner.run(services)
+        let scheduler = try await scheduling.scheduler(specs: loaded, catalog: catalog, global: global, redactor: redactor)
+        try await ServiceRunner.run([scheduler] + metrics.services(catalog: catalog, registry: registry))
     }
 }
 
@@ -132,6 +121,22 @@ struct RunHooks {
                 guard let alerts, let stale = try? await Run.staleness(specs, catalog: catalog, now: Date()) else { return }
                 for alert in stale { await alerts.send(alert) }
             })
+    }
+}
+
+/// `--metrics-port` and `--metrics-host`: a listener for `/metrics` (and `/healthz`) beside a scheduler or worker.
+struct MetricsOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: ArgumentHelp("The address the metrics listener binds.", valueName: "host"))
+    var metricsHost = "127.0.0.1"
+
+    func services(catalog: Catalog, registry: PrometheusCollectorRegistry) -> [any Service] {
+        guard let metricsPort else { return [] }
+        return [CatalogServer.application(catalog: catalog, metrics: registry,
+                                          options: .init(host: metricsHost, port: metricsPort, serveFiles: false),
+                                          logger: Logger(label: "sdata.metrics"))]
     }
 }
 

@@ -50,11 +50,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Do not enqueue due firings: only run what other workers or schedulers enqueued.")
     var noPlan = false
 
-    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "port"))
-    var metricsPort: Int?
-
-    @Option(help: ArgumentHelp("The address the metrics listener binds.", valueName: "host"))
-    var metricsHost = "127.0.0.1"
+    @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
         guard DurationText.seconds(tick).map({ $0 > 0 }) == true else { throw ValidationError("--tick must be a duration like 5s") }
@@ -85,14 +81,7 @@ struct WorkerCommand: AsyncParsableCommand {
             options: .init(tick: Double(DurationText.seconds(tick) ?? 5), concurrency: concurrency, leaseTTL: ttl,
                            maxAttempts: maxAttempts, drain: drain, plan: !noPlan),
             logger: logger, onFinished: hooks.onFinished, onTick: hooks.onTick)
-        var services: [any Service] = [worker]
-        if let metricsPort {
-            services.append(CatalogServer.application(
-                catalog: catalog, metrics: registry,
-                options: .init(host: metricsHost, port: metricsPort, serveFiles: false),
-                logger: Logger(label: "sdata.metrics")))
-        }
         // With --drain the worker returns when the queue is empty, which ends the group (and the metrics listener).
-        try await ServiceRunner.run(services)
+        try await ServiceRunner.run([worker] + metrics.services(catalog: catalog, registry: registry))
     }
 }

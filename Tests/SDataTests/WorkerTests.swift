@@ -48,11 +48,12 @@ import SDataCore
             try SchedulerTests.start(["worker", "--drain", "--tick", "1s", "--concurrency", "2", "--log-level", "info"],
                                      in: directory, name: "worker-\(index)", environment: environment)
         }
-        for worker in workers {
+        for (index, worker) in workers.enumerated() {
             let exited = await SchedulerTests.waitForExit(worker, seconds: 240)
             if !exited { worker.terminate() }
             #expect(exited, "each worker drains the queue and exits")
-            #expect(worker.terminationStatus == 0)
+            #expect(worker.terminationStatus == 0,
+                    "\((try? TestSupport.read(directory + "/worker-\(index + 1).log"))?.suffix(1500) ?? "")")
         }
         let catalog = try Self.openCatalog(directory, store: store)
         let queue = try await catalog.store.queuedRuns(pipeline: nil, limit: 1000)
@@ -193,9 +194,9 @@ import SDataCore
         let processes = try targets.keys.sorted().map { id in
             try SchedulerTests.start(["run", "pipelines/\(id).yaml"], in: directory, name: id, environment: ["SDATA_STORE": store])
         }
-        for process in processes {
+        for (id, process) in zip(targets.keys.sorted(), processes) {
             #expect(await SchedulerTests.waitForExit(process, seconds: 120))
-            #expect(process.terminationStatus == 0)
+            #expect(process.terminationStatus == 0, "\((try? TestSupport.read(directory + "/\(id).log"))?.suffix(1500) ?? "")")
         }
         let catalog = try Self.openCatalog(directory, store: store)
         #expect(catalog.layout.publicDirectory == shared + "/public")

@@ -2,6 +2,9 @@ public import Foundation
 import GRDB
 import Crypto
 import SDataCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The embedded catalog store: one SQLite file (`state.sqlite`) in WAL mode, migrated forward on open.
 public final class SQLiteCatalogStore: CatalogStore {
@@ -14,6 +17,18 @@ public final class SQLiteCatalogStore: CatalogStore {
         // Bound values are never included in error messages: they may be personal data.
         configuration.publicStatementArguments = false
         database = try DatabaseQueue(path: path, configuration: configuration)
+        // Processes that open a new store at the same moment (workers, schedulers starting together) would each
+        // see no migration applied and create the same tables: migrate under a lock file beside the database.
+        let lock = open(path + ".migrate-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if lock >= 0 {
+            while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        }
+        defer {
+            if lock >= 0 {
+                flock(lock, LOCK_UN)
+                close(lock)
+            }
+        }
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         try SQLiteCatalogStore.migrator.migrate(database)
     }
