@@ -60,7 +60,7 @@ struct Execution {
         let stage = StageReader(path: stagePath!, schema: stageSchema, batchSize: batchSize, key: stageKey)
         runner.progress.update(spec.id, .governing, 0)
         for pass in 0..<plan.observationPasses {
-            for try await batch in stage { try plan.observe(batch, pass: pass) }
+            try await Pipelining.forEachBatch(of: stage) { batch in try plan.observe(batch, pass: pass) }
             plan.finishPass(pass)
         }
         try await write(stage, through: plan)
@@ -258,14 +258,20 @@ struct Execution {
         }
         runner.progress.update(spec.id, .writing, 0)
         var written = 0
-        for try await batch in stage {
-            let governed = try plan.govern(batch)
-            for writer in writers { try writer.write(governed) }
-            written += governed.count
-            runner.progress.update(spec.id, .writing, written)
-        }
-        if let aggregated = try plan.finish() {
-            for writer in writers { try writer.write(aggregated) }
+        let writing = Pipelining.WriterTask(writers)
+        let progress = runner.progress, id = spec.id
+        do {
+            try await Pipelining.forEachBatch(of: stage) { batch in
+                let governed = try plan.govern(batch)
+                await writing.send(governed)
+                written += governed.count
+                progress.update(id, .writing, written)
+            }
+            if let aggregated = try plan.finish() { await writing.send(aggregated) }
+            try await writing.finish()
+        } catch {
+            await writing.abandon()
+            throw error
         }
         try draft.finishWriting()
     }

@@ -90,7 +90,8 @@ final class StageWriter {
 }
 
 /// Reads a stage back in batches, typed by the stage's final schema, decrypting chunk by chunk.
-struct StageReader: AsyncSequence {
+/// `@unchecked`: its only non-`Sendable` part is the `SymmetricKey`, an immutable value never mutated after creation.
+struct StageReader: AsyncSequence, @unchecked Sendable {
     typealias Element = RecordBatch
     let path: String
     let schema: Schema
