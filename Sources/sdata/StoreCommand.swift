@@ -21,7 +21,7 @@ struct StoreCommand: AsyncParsableCommand {
             let location = try StoreLocation(global.environment["SDATA_STORE"] ?? config.store, layout: root)
             let catalog = try global.openCatalog()
             var counts: [(String, Int)] = []
-            for table in StoreTable.all { counts.append((table.name, try await catalog.store.exportRows(table).count)) }
+            for table in StoreTable.all { counts.append((table.name, try await catalog.store.countRows(table))) }
             let queue = try await catalog.store.queuedRuns(pipeline: nil, limit: 10_000)
             if global.json {
                 struct Report: Encodable {

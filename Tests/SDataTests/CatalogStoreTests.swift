@@ -47,6 +47,9 @@ import SDataCatalog
         #expect(try await store.runs(pipeline: "a", limit: 1).map(\.id) == ["r2"])
         #expect(try await store.runs(pipeline: "a", limit: 10).last == finished)
         #expect(Set(try await store.runningRuns().map(\.id)) == ["r2", "r3"])
+        let runsTable = try #require(StoreTable.all.first { $0.name == "runs" })
+        #expect(try await store.countRows(runsTable) == 3)
+        #expect(try await store.exportRows(runsTable).count == 3)
     }
 
     @Test(arguments: StoreBackend.available)

@@ -178,4 +178,6 @@ public protocol StoreTransfer: Sendable {
     func importRows(_ tables: [(StoreTable, [[StoreCell]])]) async throws
     /// What the store holds, for the refusal above: rows in `runs`, `versions` and `audit`.
     func isEmpty() async throws -> Bool
+    /// How many rows a table holds (`sdata store status`).
+    func countRows(_ table: StoreTable) async throws -> Int
 }

@@ -669,6 +669,10 @@ public final class PostgresCatalogStore: CatalogStore {
         }
     }
 
+    public func countRows(_ table: StoreTable) async throws -> Int {
+        try await rows(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table.name)")) { try $0.decode(Int.self) }.first ?? 0
+    }
+
     public func isEmpty() async throws -> Bool {
         try await rows("""
             SELECT (SELECT COUNT(*) FROM runs) + (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit)

@@ -581,6 +581,10 @@ public final class SQLiteCatalogStore: CatalogStore {
         }
     }
 
+    public func countRows(_ table: StoreTable) async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.name)") ?? 0 }
+    }
+
     public func isEmpty() async throws -> Bool {
         try await database.read { db in
             try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM runs) + (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit)") == 0
