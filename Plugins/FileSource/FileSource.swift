@@ -124,3 +124,10 @@ public struct FileSource: SourcePlugin {
         try await writer.write(builder.take())
     }
 }
+
+extension FileSource: DelimitedFileSource {
+    public func delimitedFile(context: SourceContext) -> DelimitedFile? {
+        guard format == .csv else { return nil }
+        return DelimitedFile(path: context.resolve(path: path), delimiter: delimiter, quote: quote, header: header)
+    }
+}

@@ -39,9 +39,13 @@ final class PIIScanner {
 
     /// Rules out text no built-in detector can match, without decoding it: e-mails need `@`, IPv6 needs `:`, phone
     /// and resident numbers need at least 9 digits, car plates 6 digits and a syllable, IPv4 4 digits and dots.
-    static func mayHoldPersonalData(_ text: String) -> Bool {
+    static func mayHoldPersonalData(_ text: String) -> Bool { mayHoldPersonalData(bytes: text.utf8) }
+
+    /// The same test on UTF-8 bytes (the columnar engine's fields).
+    @inline(__always)
+    static func mayHoldPersonalData<Bytes: Sequence<UInt8>>(bytes: Bytes) -> Bool {
         var digits = 0, dots = false, nonASCII = false
-        for byte in text.utf8 {
+        for byte in bytes {
             switch byte {
             case 48...57: digits += 1
             case 64, 58: return true
@@ -55,4 +59,9 @@ final class PIIScanner {
     }
 
     var total: Int { findings.values.reduce(0, +) }
+
+    /// Adds another scanner's findings (the columnar engine scans on several workers).
+    func merge(_ other: PIIScanner) {
+        for (key, count) in other.findings { findings[key, default: 0] += count }
+    }
 }

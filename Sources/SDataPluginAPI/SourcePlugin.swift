@@ -149,3 +149,27 @@ public struct SourceError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+/// A delimited text file that a source would read as it is, field for field: the runner may read it itself, in
+/// chunks on every core, with the columnar engine (see docs/performance.md), instead of asking for record batches.
+public struct DelimitedFile: Sendable, Equatable {
+    public let path: String
+    public let delimiter: UInt8
+    public let quote: UInt8
+    /// Whether the first record names the fields (otherwise they are `column_1`, `column_2`, …).
+    public let header: Bool
+
+    public init(path: String, delimiter: UInt8, quote: UInt8, header: Bool) {
+        self.path = path
+        self.delimiter = delimiter
+        self.quote = quote
+        self.header = header
+    }
+}
+
+/// A source that can hand the runner its file instead of its records. The records the runner reads from the file must
+/// be exactly those ``SourcePlugin/run(into:context:)`` would write (every field text, empty fields null).
+public protocol DelimitedFileSource: SourcePlugin {
+    /// The file, or `nil` when this configuration does not read one delimited file as it is.
+    func delimitedFile(context: SourceContext) -> DelimitedFile?
+}

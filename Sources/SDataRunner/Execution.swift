@@ -13,13 +13,13 @@ struct Execution {
     let runner: PipelineRunner
     var record: RunRecord
     let logger: Logger
-    private var stagePath: String?
-    private var draft: VersionDraft?
+    var stagePath: String?
+    var draft: VersionDraft?
     private var cursorMaximum: Value?
     /// What the source saved for its next run (tap state, HTTP validators); stored once the version is published.
     private var sourceState: String?
     /// The run's raw-extract key, kept in the store; destroying it destroys the stage.
-    private let stageKey = SymmetricKey(size: .bits256)
+    let stageKey = SymmetricKey(size: .bits256)
 
     init(spec: PipelineSpec, runner: PipelineRunner, record: RunRecord, logger: Logger) {
         self.spec = spec
@@ -28,42 +28,57 @@ struct Execution {
         self.logger = logger
     }
 
-    private var catalog: Catalog { runner.catalog }
+    var catalog: Catalog { runner.catalog }
     private var batchSize: Int { runner.options.batchSize }
+
+    /// What governing produced, whichever engine did it.
+    struct Governed {
+        var report: GovernanceReport
+        var gatePassed: Bool
+        var privacyCost: (epsilon: Double, budget: Double?)?
+        var outputSchema: Schema
+    }
 
     mutating func perform() async throws -> RunSummary {
         let fetchedAt = Date()
-        let stageSchema: Schema
-        do {
-            stageSchema = try await extract()
-        } catch let unchanged as SourceUnchanged {
-            // Nothing new at the source: no stage, no version, the previous state stays.
-            await destroyStage(reason: "source unchanged")
-            record.status = .unchanged
-            logger.info("source unchanged", metadata: ["reason": "\(unchanged.reason)"])
-            let latest = try await catalog.store.latestVersion(dataset: spec.publish.dataset)
-            record.version = latest?.number
-            return RunSummary(run: record,
-                              versionPath: latest.map { catalog.versionPath(dataset: $0.dataset, version: $0.number) },
-                              distributions: latest?.distributions ?? [], notes: [unchanged.reason])
+        let governed: Governed
+        if let columnar = try await governColumnar() {
+            governed = columnar
+        } else {
+            let stageSchema: Schema
+            do {
+                stageSchema = try await extract()
+            } catch let unchanged as SourceUnchanged {
+                // Nothing new at the source: no stage, no version, the previous state stays.
+                await destroyStage(reason: "source unchanged")
+                record.status = .unchanged
+                logger.info("source unchanged", metadata: ["reason": "\(unchanged.reason)"])
+                let latest = try await catalog.store.latestVersion(dataset: spec.publish.dataset)
+                record.version = latest?.number
+                return RunSummary(run: record,
+                                  versionPath: latest.map { catalog.versionPath(dataset: $0.dataset, version: $0.number) },
+                                  distributions: latest?.distributions ?? [], notes: [unchanged.reason])
+            }
+            let plan: GovernancePlan
+            do {
+                plan = try GovernancePlan(rules: spec.governance.rules, input: stageSchema,
+                                          classification: spec.governance.classification.rawValue,
+                                          piiGate: spec.governance.piiGate, roles: spec.governance.roles,
+                                          context: bindingContext)
+            } catch {
+                throw GovernanceError("\(spec.file): \(error.message)")
+            }
+            let stage = StageReader(path: stagePath!, schema: stageSchema, batchSize: batchSize, key: stageKey)
+            runner.progress.update(spec.id, .governing, 0)
+            for pass in 0..<plan.observationPasses {
+                try await Pipelining.forEachBatch(of: stage) { batch in try plan.observe(batch, pass: pass) }
+                plan.finishPass(pass)
+            }
+            try await write(stage, through: plan)
+            governed = Governed(report: plan.report, gatePassed: plan.gatePassed, privacyCost: plan.privacyCost,
+                                outputSchema: plan.outputSchema)
         }
-        let plan: GovernancePlan
-        do {
-            plan = try GovernancePlan(rules: spec.governance.rules, input: stageSchema,
-                                      classification: spec.governance.classification.rawValue,
-                                      piiGate: spec.governance.piiGate, roles: spec.governance.roles,
-                                      context: BindingContext(runId: record.id, pipeline: spec.id,
-                                                              now: Execution.utc(record.startedAt)))
-        } catch {
-            throw GovernanceError("\(spec.file): \(error.message)")
-        }
-        let stage = StageReader(path: stagePath!, schema: stageSchema, batchSize: batchSize, key: stageKey)
-        runner.progress.update(spec.id, .governing, 0)
-        for pass in 0..<plan.observationPasses {
-            try await Pipelining.forEachBatch(of: stage) { batch in try plan.observe(batch, pass: pass) }
-            plan.finishPass(pass)
-        }
-        try await write(stage, through: plan)
+        let plan = governed
         var report = plan.report
         record.rowsOut = report.rowsOut
         record.rowsSuppressed = report.rowsSuppressed
@@ -147,19 +162,30 @@ struct Execution {
                           distributions: version.distributions, notes: notes)
     }
 
-    private var csvDialect: CSVWriter.Dialect {
+    var csvDialect: CSVWriter.Dialect {
         let csv = spec.publish.csv
         return CSVWriter.Dialect(delimiter: csv.delimiter, lineTerminator: csv.lineTerminator, header: csv.header,
                                  byteOrderMark: csv.byteOrderMark)
     }
 
-    /// Pulls every batch from the source into the stage; returns the stage's schema.
-    private mutating func extract() async throws -> Schema {
+    var bindingContext: BindingContext {
+        BindingContext(runId: record.id, pipeline: spec.id, now: Execution.utc(record.startedAt))
+    }
+
+    /// Creates the run's raw folder and stores the stage's key (once: a columnar attempt may hand over to the rows).
+    mutating func prepareStage() async throws {
+        guard stagePath == nil else { return }
         let directory = catalog.layout.rawRunDirectory(record.id)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        stagePath = directory + "/extract.stage"
         try await catalog.store.storeRawKey(stageKey.withUnsafeBytes { Array($0) }, runId: record.id, pipeline: spec.id)
+        stagePath = directory + "/extract.stage"
+    }
+
+    /// Pulls every batch from the source into the stage; returns the stage's schema.
+    private mutating func extract() async throws -> Schema {
+        try await prepareStage()
+        let directory = catalog.layout.rawRunDirectory(record.id)
         let stage = try StageWriter(path: stagePath!, key: stageKey)
         let source = try spec.source.plugin.init(options: spec.source.options)
         let bookmark = try await catalog.store.bookmark(pipeline: spec.id)

@@ -24,15 +24,25 @@ public struct PipelineRunner: Sendable {
         /// How long a pipeline's lease lasts without a heartbeat (renewed every third of it). A process that dies
         /// mid-run loses its lease after this long, and another may take the pipeline over.
         public var leaseTTL: Double
+        /// Which engine governs: the columnar one where the pipeline allows it (`auto`), always the row engine, or
+        /// the columnar one or an error saying why not.
+        public var engine: Engine
 
         public init(dryRun: Bool = false, batchSize: Int = 4096, retryDelayOverride: Double? = nil,
-                    holder: String = PipelineRunner.defaultHolder, leaseTTL: Double = 60) {
+                    holder: String = PipelineRunner.defaultHolder, leaseTTL: Double = 60, engine: Engine = .auto) {
+            self.engine = engine
             self.dryRun = dryRun
             self.batchSize = batchSize
             self.retryDelayOverride = retryDelayOverride
             self.holder = holder
             self.leaseTTL = leaseTTL
         }
+    }
+
+    /// The two ways a run is governed (docs/performance.md): a delimited file in byte-level chunks on every core, or
+    /// record batches of typed values, which every source and rule supports.
+    public enum Engine: String, Sendable, CaseIterable {
+        case auto, row, columnar
     }
 
     public let catalog: Catalog

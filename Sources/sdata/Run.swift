@@ -32,9 +32,21 @@ struct Run: AsyncParsableCommand {
         discussion: "Missed firings during downtime give one run, not one per firing. A pipeline that never ran is due."))
     var due = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Which engine governs: auto, row or columnar.",
+        discussion: "auto (the default) uses the columnar engine where the pipeline allows it — a CSV file source, "
+            + "no declared schema or cursor, the rules pseudonymize, generalize, redact, drop, select, rename and one "
+            + "k_anonymity, CSV distributions — and the row engine otherwise. columnar fails, saying why, where it "
+            + "cannot be used. Both publish the same bytes (docs/performance.md).",
+        valueName: "engine"))
+    var engine = "auto"
+
     func validate() throws {
         if all && !specs.isEmpty { throw ValidationError("give spec files or --all, not both") }
         if !all && specs.isEmpty { throw ValidationError("name the specs to run, or use --all") }
+        if PipelineRunner.Engine(rawValue: engine) == nil {
+            throw ValidationError("--engine must be auto, row or columnar, not '\(engine)'")
+        }
     }
 
     func run() async throws {
@@ -65,7 +77,7 @@ struct Run: AsyncParsableCommand {
         for note in try await catalog.recover() { Output.line("recovered: \(note)") }
         let board = ProgressBoard()
         let runner = PipelineRunner(catalog: catalog, redactor: redactor, logger: Logger(label: "sdata.run"),
-                                    progress: board.progress, options: .init(dryRun: dryRun))
+                                    progress: board.progress, options: .init(dryRun: dryRun, engine: PipelineRunner.Engine(rawValue: engine) ?? .auto))
         let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
                                                  logger: Logger(label: "sdata.alerts"))
         var summaries: [RunSummary] = []

@@ -22,7 +22,7 @@ public final class CSVWriter: FormatWriter {
     public let format: String
     public var mediaType: String { "text/csv" }
     private let output: FileOutput
-    private let dialect: Dialect
+    public let dialect: Dialect
     private var line: [UInt8] = []
 
     public init(path: String, schema: Schema, dialect: Dialect = Dialect(), format: String = "csv") throws(CatalogError) {
@@ -60,6 +60,11 @@ public final class CSVWriter: FormatWriter {
             line.append(byte)
         }
         line.append(0x22)
+    }
+
+    /// Appends rows already formatted in this writer's dialect (the columnar engine formats them on its workers).
+    public func writeFormatted(_ bytes: [UInt8]) throws(CatalogError) {
+        try output.write(bytes: bytes)
     }
 
     public func finish() throws(CatalogError) -> (bytes: Int, sha256: String) { try output.finish() }

@@ -10,6 +10,13 @@ public protocol Detector: Sendable {
     var replacement: String { get }
     /// The length of a match starting at `start`, or `nil`.
     func match(in scalars: [Unicode.Scalar], at start: Int) -> Int?
+    /// The fewest digits (ASCII or full-width) a match holds; text with fewer cannot match, which lets the columnar
+    /// engine skip decoding it. 0 when a match may hold none (e-mail addresses).
+    var minimumDigits: Int { get }
+}
+
+extension Detector {
+    public var minimumDigits: Int { 0 }
 }
 
 extension Detector {

@@ -2,6 +2,7 @@
 /// Digits may be ASCII or full-width (`０１０`), separators `-` or full-width `－`, mixed freely:
 /// `010-1234-5678`, `01012345678`, `０10－1234-5678`. Spaces and dots are not separators.
 public struct PhoneDetector: Detector {
+    public var minimumDigits: Int { 11 }
     public let name = "phone"
     public let replacement: String
 
@@ -30,6 +31,7 @@ public struct PhoneDetector: Detector {
 /// digits, four digits, optional `-`/`－` separators, ASCII or full-width digits (`011-234-5678`, `019 1234 5678` is
 /// not matched: spaces are not separators). `phone` is the narrower `010` form.
 public struct MobileDetector: Detector {
+    public var minimumDigits: Int { 10 }
     public let name = "mobile"
     public let replacement: String
 

@@ -3,6 +3,7 @@
 /// is 1–8 (numbers issued since October 2020 carry no check digit, so none is required). Foreigner registration
 /// numbers have the same shape (seventh digit 5–8) and are found too.
 public struct ResidentNumberDetector: Detector {
+    public var minimumDigits: Int { 13 }
     public let name = "rrn"
     public let replacement: String
 
@@ -45,6 +46,7 @@ extension ResidentNumberDetector {
 
 /// Foreigner registration numbers only: the resident-number shape with a seventh digit of 5–8.
 public struct ForeignerNumberDetector: Detector {
+    public var minimumDigits: Int { 13 }
     public let name = "foreigner"
     public let replacement: String
 

@@ -17,9 +17,12 @@ public enum TextNormalizer {
         return String(scalars)
     }
 
-    /// Whether `text` could hold something normalization changes (anything outside printable ASCII).
+    /// Whether `text` could hold something normalization changes: anything but ASCII and precomposed Hangul
+    /// syllables (U+AC00–U+D7A3), which NFKC leaves as they are and which are neither format characters nor dashes.
+    /// Korean text is mostly syllables, so most of it skips the costly normalization.
     @inline(__always)
     public static func needsNormalizing(_ text: String) -> Bool {
-        text.utf8.contains { $0 >= 0x80 }
+        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return false }
+        return text.unicodeScalars.contains { $0.value >= 0x80 && !(0xAC00...0xD7A3).contains($0.value) }
     }
 }

@@ -128,7 +128,9 @@ final class PseudonymizeStep: RecordStep {
 public final class Pseudonymizer {
     private let key: SymmetricKey
     private let length: Int
-    private var memo: [String: String] = [:]
+    /// Keyed by the text, holding the text itself too: `String` keys compare by canonical equivalence, but the HMAC is of
+    /// the exact bytes, so two spellings of one string (NFC and NFD) must not share a pseudonym.
+    private var memo: [String: (source: String, pseudonym: String)] = [:]
     private let memoLimit = 1 << 20
 
     public init(key: [UInt8], length: Int) {
@@ -137,11 +139,11 @@ public final class Pseudonymizer {
     }
 
     public func pseudonym(for text: String) -> String {
-        if let known = memo[text] { return known }
+        if let known = memo[text], known.source.utf8.elementsEqual(text.utf8) { return known.pseudonym }
         let mac = HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key)
         let result = String(Hex.string(mac).prefix(length))
         if memo.count >= memoLimit { memo.removeAll(keepingCapacity: true) }
-        memo[text] = result
+        memo[text] = (text, result)
         return result
     }
 }

@@ -1,0 +1,214 @@
+/// Delimited text (CSV, TSV) cut into record-aligned chunks and parsed into field spans: the columnar engine's batch.
+///
+/// A chunk keeps its text as read; each field is a span `start ..< end` into ``bytes`` (no `String`, no copy), except
+/// quoted fields with doubled quotes, whose unescaped copies are appended after the text. The rules are those of the
+/// row reader (`CSVReader`): RFC 4180 with a one-byte delimiter and quote, CRLF or LF line ends, empty unquoted fields
+/// are null (a span whose end is before its start), `""` is the empty string, blank lines are skipped.
+///
+/// Chunks are cut at a line feed preceded by an even number of quotes, which is a record boundary as long as quotes
+/// appear only where RFC 4180 puts them (around a whole field). The parser checks exactly that: a quote inside an
+/// unquoted field, or text after a closing quote, makes the chunk ``Outcome/irregular``, and the caller reads the file
+/// with the row reader instead, which accepts such text.
+public struct DelimitedChunk: Sendable {
+    /// The chunk's text, then the unescaped copies of fields that held doubled quotes.
+    public private(set) var bytes: [UInt8]
+    /// Two entries per field, row after row: start and end offsets into ``bytes``; end < start for null.
+    public private(set) var spans: [Int32] = []
+    public private(set) var rows = 0
+    public let width: Int
+    /// Line feeds in the text (for line numbers of later chunks).
+    public private(set) var lineFeeds = 0
+
+    public enum Outcome: Equatable, Sendable {
+        case parsed
+        /// Quotes outside the places RFC 4180 allows: the row reader must read this file.
+        case irregular
+        /// A record with `fields` fields where the header has another count; `line` is 0-based within the chunk.
+        case wrongWidth(line: Int, fields: Int)
+        /// The text ends inside a quoted field; `line` is where the record starts, 0-based within the chunk.
+        case unterminatedQuote(line: Int)
+    }
+
+    public init(bytes: [UInt8], width: Int) {
+        self.bytes = bytes
+        self.width = width
+    }
+
+    @inline(__always)
+    public func start(_ row: Int, _ column: Int) -> Int { Int(spans[(row &* width &+ column) &* 2]) }
+    @inline(__always)
+    public func end(_ row: Int, _ column: Int) -> Int { Int(spans[(row &* width &+ column) &* 2 &+ 1]) }
+    @inline(__always)
+    public func isNull(_ row: Int, _ column: Int) -> Bool { end(row, column) < start(row, column) }
+
+    /// Parses the whole text. With `width` 0 the first record's width is accepted (a header) and parsing stops there;
+    /// ``rows`` is then 1 and ``spans`` holds its fields.
+    public mutating func parse(delimiter: UInt8, quote: UInt8, isLast: Bool) -> Outcome {
+        var unescaped: [UInt8] = []
+        let textCount = bytes.count
+        let expected = width
+        var rows = 0
+        var lines = 0
+        var outcome = Outcome.parsed
+        var fieldCount = 0
+        // Every field ends at a delimiter, a line feed or the end: that bounds the spans needed.
+        let capacity = expected == 0 ? 2 * 4096
+            : 2 * (bytes.withUnsafeBufferPointer { ByteScan.count(delimiter, 0x0A, in: $0) } + 1)
+        var spans = [Int32](unsafeUninitializedCapacity: capacity) { spanBuffer, initialized in
+            let spanBase = spanBuffer.baseAddress!
+            var used = 0
+            @inline(__always) func push(_ start: Int, _ end: Int) {
+                spanBase[used] = Int32(truncatingIfNeeded: start)
+                spanBase[used + 1] = Int32(truncatingIfNeeded: end)
+                used += 2
+            }
+            bytes.withUnsafeBufferPointer { text in
+                guard let base = text.baseAddress else { return }
+                let count = text.count
+                var position = 0
+                records: while position < count {
+                    let recordLine = lines
+                    let recordStart = used
+                    var fields = 0
+                    fieldLoop: while true {
+                        fields += 1
+                        if expected == 0 && used + 2 > capacity {
+                            outcome = .irregular  // a header wider than 4096 fields
+                            return
+                        }
+                        if position < count && base[position] == quote {
+                            // A quoted field: up to the quote not followed by another.
+                            var cursor = position + 1
+                            let contentStart = cursor
+                            var escaped = false
+                            while true {
+                                while cursor < count && base[cursor] != quote {
+                                    if base[cursor] == 0x0A { lines += 1 }
+                                    cursor += 1
+                                }
+                                if cursor >= count {
+                                    outcome = isLast ? .unterminatedQuote(line: recordLine) : .irregular
+                                    return
+                                }
+                                if cursor + 1 < count && base[cursor + 1] == quote {
+                                    escaped = true
+                                    cursor += 2
+                                    continue
+                                }
+                                break
+                            }
+                            if escaped {
+                                // The content with each doubled quote made single, after the text.
+                                let escapedFrom = unescaped.count
+                                var index = contentStart
+                                while index < cursor {
+                                    unescaped.append(base[index])
+                                    index += base[index] == quote ? 2 : 1
+                                }
+                                push(textCount + escapedFrom, textCount + unescaped.count)
+                            } else {
+                                push(contentStart, cursor)
+                            }
+                            position = cursor + 1
+                            if position >= count { break fieldLoop }
+                            let next = base[position]
+                            if next == delimiter {
+                                position += 1
+                                continue fieldLoop
+                            }
+                            if next == 0x0A {
+                                position += 1
+                                lines += 1
+                                break fieldLoop
+                            }
+                            if next == 0x0D && position + 1 < count && base[position + 1] == 0x0A {
+                                position += 2
+                                lines += 1
+                                break fieldLoop
+                            }
+                            outcome = .irregular
+                            return
+                        }
+                        // An unquoted field: up to the delimiter or the line feed.
+                        let fieldStart = position
+                        position = ByteScan.first(of: delimiter, 0x0A, quote, in: base, from: position, end: count)
+                        let byte: UInt8 = position < count ? base[position] : 0
+                        if position < count && byte == quote {
+                            outcome = .irregular
+                            return
+                        }
+                        var fieldEnd = position
+                        if position < count && byte == 0x0A && fieldEnd > fieldStart && base[fieldEnd - 1] == 0x0D {
+                            fieldEnd -= 1
+                        }
+                        if fieldEnd == fieldStart { push(0, -1) } else { push(fieldStart, fieldEnd) }
+                        if position >= count { break fieldLoop }
+                        position += 1
+                        if byte == 0x0A {
+                            lines += 1
+                            break fieldLoop
+                        }
+                    }
+                    if fields == 1 && spanBase[recordStart + 1] < spanBase[recordStart] && expected != 1 && expected != 0 {
+                        used = recordStart  // a blank line
+                        continue records
+                    }
+                    if expected != 0 && fields != expected {
+                        outcome = .wrongWidth(line: recordLine, fields: fields)
+                        return
+                    }
+                    rows += 1
+                    if expected == 0 {
+                        fieldCount = fields
+                        break records
+                    }
+                }
+            }
+            initialized = used
+        }
+        if expected == 0 {
+            self = DelimitedChunk(bytes: bytes, width: fieldCount)
+        }
+        spans.reserveCapacity(0)
+        bytes.append(contentsOf: unescaped)
+        self.spans = spans
+        self.rows = rows
+        lineFeeds = lines
+        return outcome
+    }
+
+    /// The bytes of field (`row`, `column`); empty for null.
+    @inline(__always)
+    public func withField<R>(_ row: Int, _ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let start = self.start(row, column), end = self.end(row, column)
+        return try bytes.withUnsafeBytes { raw in
+            try body(end > start ? UnsafeRawBufferPointer(rebasing: raw[start ..< end]) : UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+    }
+
+    /// Where text may be cut into chunks: just after the last (or, with `first`, the first) line feed in `text`
+    /// preceded by an even number of quotes, or `nil` when there is none.
+    public static func cut(_ text: UnsafeBufferPointer<UInt8>, quote: UInt8, first: Bool = false) -> Int? {
+        guard let base = text.baseAddress else { return nil }
+        if first {
+            var quotes = 0
+            for index in 0 ..< text.count {
+                if base[index] == quote { quotes += 1 } else if base[index] == 0x0A && quotes & 1 == 0 { return index + 1 }
+            }
+            return nil
+        }
+        var quotes = 0
+        for index in 0 ..< text.count where base[index] == quote { quotes += 1 }
+        var index = text.count - 1
+        while index >= 0 {
+            let byte = base[index]
+            if byte == quote {
+                quotes -= 1
+            } else if byte == 0x0A && quotes & 1 == 0 {
+                return index + 1
+            }
+            index -= 1
+        }
+        return nil
+    }
+}

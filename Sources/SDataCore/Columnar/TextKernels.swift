@@ -1,0 +1,166 @@
+/// Byte-level versions of the value conversions the columnar engine runs per field: each either produces exactly the
+/// text the row engine's `Value` path would (`Double(text)` then `printf`, `Int64(text)`, ISO datetime truncation)
+/// or answers `false`/`nil`, and the caller takes the row engine's path for that one value. They never guess.
+public enum TextKernels {
+    /// Appends `printf("%.{scale}f", Double(text)!)`: the exact binary value nearest to the decimal `text`, rounded to
+    /// `scale` places, ties to even. Decided on the digit string, which is exact when the number has at most 15
+    /// significant digits around the point (the binary value is then closer to the text than any rounding boundary
+    /// except one the text sits on exactly; those are settled with one fused multiply-add). Returns false for
+    /// anything else (exponents, signs other than `-`, long numbers), leaving `output` as it was.
+    public static func appendFixed(_ text: UnsafeRawBufferPointer, scale: Int, to output: inout [UInt8]) -> Bool {
+        let count = text.count
+        guard count > 0, count <= 40, scale >= 0, scale <= 17 else { return false }
+        var index = 0
+        let negative = text[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        let integerStart = index
+        while index < count, text[index] &- 48 < 10 { index += 1 }
+        let integerEnd = index
+        guard integerEnd > integerStart else { return false }
+        var fractionStart = index, fractionEnd = index
+        if index < count {
+            guard text[index] == UInt8(ascii: "."), index + 1 < count else { return false }
+            index += 1
+            fractionStart = index
+            while index < count, text[index] &- 48 < 10 { index += 1 }
+            guard index == count else { return false }
+            fractionEnd = index
+        }
+        var significantStart = integerStart
+        while significantStart < integerEnd - 1, text[significantStart] == UInt8(ascii: "0") { significantStart += 1 }
+        let integerDigits = text[significantStart] == UInt8(ascii: "0") ? 0 : integerEnd - significantStart
+        let fractionDigits = fractionEnd - fractionStart
+        guard integerDigits + max(fractionDigits, scale + 1) <= 15 else { return false }
+
+        // The kept digits: the integer part and `scale` fraction digits, padded with zeros.
+        var digits: [UInt8] = []
+        digits.reserveCapacity(integerDigits + scale + 2)
+        for position in significantStart ..< integerEnd { digits.append(text[position]) }
+        for place in 0 ..< scale { digits.append(place < fractionDigits ? text[fractionStart + place] : 48) }
+        if fractionDigits > scale {
+            let first = text[fractionStart + scale]
+            var roundUp = first > UInt8(ascii: "5")
+            if first == UInt8(ascii: "5") {
+                var rest = false
+                for position in fractionStart + scale + 1 ..< fractionEnd where text[position] != 48 { rest = true; break }
+                if rest {
+                    roundUp = true
+                } else {
+                    // The text sits on a boundary: compare the binary value with it exactly.
+                    guard let value = Double(String(decoding: text, as: UTF8.self)) else { return false }
+                    var boundary = 0.0
+                    for digit in digits { boundary = boundary * 10 + Double(digit - 48) }
+                    boundary = boundary * 10 + 5
+                    var power = 1.0
+                    for _ in 0 ... scale { power *= 10 }
+                    let difference = (-boundary).addingProduct(value.magnitude, power)  // one rounding: its sign is exact
+                    if difference > 0 {
+                        roundUp = true
+                    } else if difference == 0 {
+                        roundUp = (digits.last.map { ($0 - 48) & 1 == 1 }) ?? false
+                    }
+                }
+            }
+            if roundUp {
+                var position = digits.count - 1
+                while position >= 0 {
+                    if digits[position] == UInt8(ascii: "9") {
+                        digits[position] = 48
+                        position -= 1
+                    } else {
+                        digits[position] += 1
+                        break
+                    }
+                }
+                if position < 0 { digits.insert(UInt8(ascii: "1"), at: 0) }
+            }
+        }
+        let integerLength = digits.count - scale
+        if negative { output.append(UInt8(ascii: "-")) }
+        if integerLength == 0 { output.append(48) } else { output.append(contentsOf: digits[0 ..< integerLength]) }
+        if scale > 0 {
+            output.append(UInt8(ascii: "."))
+            output.append(contentsOf: digits[integerLength...])
+        }
+        return true
+    }
+
+    /// `Int64(text)`: an optional sign and up to 18 ASCII digits; `nil` for anything else (which the caller reads the
+    /// slow way, so longer numbers still work).
+    @inline(__always)
+    public static func integer(_ text: UnsafeRawBufferPointer) -> Int64? {
+        let count = text.count
+        guard count > 0, count <= 19 else { return nil }
+        var index = 0
+        var negative = false
+        if text[0] == UInt8(ascii: "-") || text[0] == UInt8(ascii: "+") {
+            negative = text[0] == UInt8(ascii: "-")
+            index = 1
+            guard count > 1 else { return nil }
+        }
+        var value: Int64 = 0
+        while index < count {
+            let digit = text[index] &- 48
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int64(digit)
+            index += 1
+        }
+        return negative ? -value : value
+    }
+
+    /// Appends the decimal digits of `value`.
+    @inline(__always)
+    public static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
+        var magnitude = value.magnitude
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { scratch in
+            var position = scratch.count
+            repeat {
+                position -= 1
+                scratch[position] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            output.append(contentsOf: scratch[position...])
+        }
+    }
+
+    /// Truncates an ISO 8601 datetime written `YYYY-MM-DDTHH:MM:SS±HH:MM` to `unit`, as `TimeUnit.truncate` then
+    /// `DateTime.description` would. `nil` for any other shape or for values the fast check cannot vouch for (days
+    /// after the 28th, leap seconds, `-00:00`), which take the row engine's path.
+    public static func appendTruncatedDateTime(_ text: UnsafeRawBufferPointer, unit: TimeUnit, to output: inout [UInt8]) -> Bool {
+        guard text.count == 25 else { return false }
+        func digits(_ at: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in at ..< at + count {
+                let digit = text[index] &- 48
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int(digit)
+            }
+            return value
+        }
+        guard text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"),
+              text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"), text[22] == UInt8(ascii: ":"),
+              text[19] == UInt8(ascii: "+") || text[19] == UInt8(ascii: "-"),
+              let year = digits(0, 4), year >= 1, let month = digits(5, 2), (1...12).contains(month),
+              let day = digits(8, 2), (1...28).contains(day), let hour = digits(11, 2), hour < 24,
+              let minute = digits(14, 2), minute < 60, let second = digits(17, 2), second < 60,
+              let offsetHours = digits(20, 2), let offsetMinutes = digits(23, 2), offsetMinutes < 60,
+              offsetHours * 60 + offsetMinutes <= 18 * 60,
+              text[19] == UInt8(ascii: "+") || offsetHours + offsetMinutes > 0 else { return false }
+        let zeros: [UInt8] = Array("0000-01-01T00:00:00".utf8)
+        let keep: Int  // bytes of the text kept before the zeroed part
+        switch unit {
+        case .second: keep = 19
+        case .minute: keep = 17
+        case .hour: keep = 14
+        case .day: keep = 11
+        case .month: keep = 8
+        case .year: keep = 5
+        }
+        text.withMemoryRebound(to: UInt8.self) { bytes in output.append(contentsOf: bytes[0 ..< keep]) }
+        output.append(contentsOf: zeros[keep ..< 19])
+        text.withMemoryRebound(to: UInt8.self) { bytes in output.append(contentsOf: bytes[19 ..< 25]) }
+        return true
+    }
+}

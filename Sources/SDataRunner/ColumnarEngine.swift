@@ -1,0 +1,359 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Crypto
+import Dispatch
+import Foundation
+import SDataCore
+import SDataPluginAPI
+import SDataGovernance
+import SDataCatalog
+
+/// The columnar engine: a delimited file governed in record-aligned chunks on every core.
+///
+/// Pass 1 reads the file in chunks of about ``chunkSize`` bytes cut at record boundaries, and for each chunk, on one
+/// of ``lanes`` workers: checks it is UTF-8, parses it into field spans, computes each row's k-anonymity class (the
+/// generalized quasi-identifiers, counted per class — counts, not rows) and seals the raw text with the row class ids
+/// into the encrypted stage (AES-GCM, the run's key). Pass 2 reads the stage back, and per chunk on the workers:
+/// decrypts, parses, looks each row's class size up by its staged id, runs every rule's byte kernel and formats the
+/// published rows as CSV. The current thread writes the chunks' output in input order, so the result is
+/// byte-identical to a sequential run, and hashes it on the way (the draft's writers). At most ``window`` chunks are
+/// in memory at once, so memory stays flat whatever the input size.
+final class ColumnarEngine {
+    /// Why the row engine must run instead (said in the run log).
+    struct Unsupported: Error { let reason: String }
+
+    let file: DelimitedFile
+    let stagePath: String
+    let key: SymmetricKey
+    let lanes: Int
+    let chunkSize: Int
+    let progress: (RunPhase, Int) -> Void
+    let cancelled: () -> Bool
+    private(set) var rowsIn = 0
+
+    init(file: DelimitedFile, stagePath: String, key: SymmetricKey, lanes: Int, chunkSize: Int = 1 << 21,
+         progress: @escaping (RunPhase, Int) -> Void, cancelled: @escaping () -> Bool) {
+        self.file = file
+        self.stagePath = stagePath
+        self.key = key
+        self.lanes = max(1, lanes)
+        self.chunkSize = chunkSize
+        self.progress = progress
+        self.cancelled = cancelled
+    }
+
+    private var window: Int { lanes * 2 }
+
+    // MARK: - The header
+
+    /// The field names (from the header, or `column_N`) and the byte offset where the records start.
+    func readHeader() throws -> (schema: Schema, dataOffset: Int, headerLines: Int) {
+        let reader = try ChunkFile(path: file.path)
+        var head = try reader.read(count: 1 << 16)
+        var offset = 0
+        if head.starts(with: [0xEF, 0xBB, 0xBF]) { offset = 3 }
+        // The header record ends at the first line feed with an even number of quotes before it.
+        while true {
+            let cut = head.withUnsafeBufferPointer { buffer in
+                DelimitedChunk.cut(UnsafeBufferPointer(rebasing: buffer[offset...]), quote: file.quote, first: true)
+            }
+            if let cut {
+                var chunk = DelimitedChunk(bytes: Array(head[offset ..< offset + cut]), width: 0)
+                guard chunk.parse(delimiter: file.delimiter, quote: file.quote, isLast: false) == .parsed,
+                      chunk.rows == 1, String(validating: chunk.bytes, as: UTF8.self) != nil else {
+                    throw Unsupported(reason: "the header is not plain RFC 4180 text")
+                }
+                var names: [String] = []
+                for column in 0 ..< chunk.width {
+                    names.append(chunk.withField(0, column) { String(decoding: $0, as: UTF8.self) })
+                }
+                if file.header {
+                    var seen = Set<String>()
+                    for name in names where !seen.insert(name).inserted {
+                        throw SourceError("\(file.path):1: the header names field '\(name)' twice")
+                    }
+                    return (Schema(names.map { Field(name: $0, type: .string) }), offset + cut, chunk.lineFeeds)
+                }
+                let generated = (1 ... names.count).map { Field(name: "column_\($0)", type: .string) }
+                return (Schema(generated), offset, 0)
+            }
+            let more = try reader.read(count: 1 << 16)
+            if more.isEmpty { throw Unsupported(reason: "the file holds no complete record") }
+            head += more
+        }
+    }
+
+    // MARK: - Pass 1: stage and count
+
+    struct StagedChunk {
+        let rows: Int
+        let lineFeeds: Int
+    }
+
+    /// Reads the file into the stage, counting classes in `lanes`; returns each chunk's row count, in order.
+    func stage(schema: Schema, dataOffset: Int, headerLines: Int, plan: ColumnarPlan,
+               lanes laneStates: [ColumnarLane]) throws -> [StagedChunk] {
+        let reader = try ChunkFile(path: file.path)
+        try reader.skip(dataOffset)
+        let sink: FileSink
+        do {
+            sink = try FileSink(path: stagePath, exclusive: false, mode: 0o600)
+        } catch {
+            throw SourceError("cannot stage the extract: \(error.description)")
+        }
+        var staged: [StagedChunk] = []
+        var carry: [UInt8] = []
+        var atEnd = false
+        var line = 1 + headerLines
+        while !atEnd {
+            if cancelled() { throw CancellationError() }
+            // Cut the next window of chunks.
+            var texts: [[UInt8]] = []
+            var lastIsFinal = false
+            while texts.count < window && !atEnd {
+                var block = carry
+                carry = []
+                while true {
+                    let more = try reader.read(count: max(chunkSize - block.count, 1 << 16))
+                    if more.isEmpty {
+                        atEnd = true
+                        break
+                    }
+                    block += more
+                    if block.count >= chunkSize { break }
+                }
+                if atEnd {
+                    if !block.isEmpty { texts.append(block) }
+                    lastIsFinal = true
+                    break
+                }
+                let cut = block.withUnsafeBufferPointer { DelimitedChunk.cut($0, quote: file.quote, first: false) }
+                guard let cut else {
+                    carry = block  // one record longer than a chunk: read on
+                    continue
+                }
+                carry = Array(block[cut...])
+                block.removeSubrange(cut...)
+                texts.append(block)
+            }
+            let firstChunk = staged.count
+            let results = parallel(texts.count) { index -> Result<(sealed: Data, chunk: StagedChunk), any Error> in
+                Result {
+                    let text = texts[index]
+                    guard String(validating: text, as: UTF8.self) != nil else {
+                        throw Unsupported(reason: "the file is not valid UTF-8")
+                    }
+                    var chunk = DelimitedChunk(bytes: text, width: schema.count)
+                    let outcome = chunk.parse(delimiter: file.delimiter, quote: file.quote,
+                                              isLast: lastIsFinal && index == texts.count - 1)
+                    guard outcome == .parsed else { throw ChunkProblem(outcome: outcome, chunk: index) }
+                    let lane = laneStates[(firstChunk + index) % laneStates.count]
+                    // Rows before this chunk are known only once the window is parsed: errors are numbered later.
+                    let ids = try lane.observe(chunk)
+                    var plain: [UInt8] = []
+                    plain.reserveCapacity(8 + ids.count * 4 + text.count)
+                    appendUInt32(UInt32(chunk.rows), to: &plain)
+                    appendUInt32(UInt32(ids.count), to: &plain)
+                    ids.withUnsafeBytes { plain.append(contentsOf: $0) }
+                    plain.append(contentsOf: text)
+                    let sealed = try AES.GCM.seal(plain, using: key).combined!
+                    return (sealed, StagedChunk(rows: chunk.rows, lineFeeds: chunk.lineFeeds))
+                }
+            }
+            for (index, result) in results.enumerated() {
+                switch result {
+                case .success(let (sealed, chunk)):
+                    var length = [UInt8]()
+                    appendUInt32(UInt32(sealed.count), to: &length)
+                    do {
+                        try sink.write(length)
+                        try sink.write(sealed)
+                    } catch {
+                        throw SourceError("cannot stage the extract: \(error.description)")
+                    }
+                    staged.append(chunk)
+                    rowsIn += chunk.rows
+                    line += chunk.lineFeeds
+                case .failure(let problem as ChunkProblem):
+                    throw problem.error(path: file.path, width: schema.count, line: line)
+                case .failure(let error as ColumnarLane.RecordError):
+                    throw error.governanceError(rowsBefore: rowsIn)
+                case .failure(let error):
+                    throw error
+                }
+            }
+            progress(.extracting, rowsIn)
+        }
+        do { try sink.sync() } catch { throw SourceError("cannot stage the extract: \(error.description)") }
+        return staged
+    }
+
+    // MARK: - Pass 2: govern and write
+
+    /// Governs the stage into `writers`, one per dialect, in order.
+    func govern(staged: [StagedChunk], schema: Schema, plan: ColumnarPlan, lanes laneStates: [ColumnarLane],
+                classes: ClassCounts?, dialects: [ColumnarLane.Dialect], writers: [CSVWriter]) throws {
+        let reader = try ChunkFile(path: stagePath)
+        var chunkIndex = 0
+        var firstRow = 0
+        var written = 0
+        while chunkIndex < staged.count {
+            if cancelled() { throw CancellationError() }
+            var sealed: [[UInt8]] = []
+            while sealed.count < window && chunkIndex + sealed.count < staged.count {
+                let header = try reader.read(count: 4)
+                guard header.count == 4 else { throw SourceError("the stage file is damaged") }
+                let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+                let box = try reader.read(count: length)
+                guard box.count == length else { throw SourceError("the stage file is damaged") }
+                sealed.append(box)
+            }
+            var firstRows: [Int] = []
+            var row = firstRow
+            for offset in 0 ..< sealed.count {
+                firstRows.append(row)
+                row += staged[chunkIndex + offset].rows
+            }
+            let start = chunkIndex
+            let results = parallel(sealed.count) { index -> Result<[[UInt8]], any Error> in
+                Result {
+                    let plain: [UInt8]
+                    do {
+                        plain = [UInt8](try AES.GCM.open(AES.GCM.SealedBox(combined: sealed[index]), using: key))
+                    } catch {
+                        throw SourceError("the staged extract cannot be decrypted (damaged, or its key was destroyed)")
+                    }
+                    let rows = Int(readUInt32(plain, at: 0)), idCount = Int(readUInt32(plain, at: 4))
+                    var ids = [UInt32](repeating: 0, count: idCount)
+                    ids.withUnsafeMutableBytes { target in
+                        plain.withUnsafeBytes { source in
+                            target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[8 ..< 8 + idCount * 4]))
+                        }
+                    }
+                    var chunk = DelimitedChunk(bytes: Array(plain[(8 + idCount * 4)...]), width: schema.count)
+                    let laneNumber = (start + index) % laneStates.count
+                    let isLast = start + index == staged.count - 1
+                    guard chunk.parse(delimiter: file.delimiter, quote: file.quote, isLast: isLast) == .parsed,
+                          chunk.rows == rows else { throw SourceError("the stage file is damaged") }
+                    var outputs = Array(repeating: [UInt8](), count: dialects.count)
+                    for dialect in outputs.indices { outputs[dialect].reserveCapacity(chunk.bytes.count) }
+                    do {
+                        try laneStates[laneNumber].govern(chunk, classIds: ids,
+                                                          sizes: classes?.sizes[laneNumber] ?? [], dialects: dialects,
+                                                          into: &outputs)
+                    } catch let error as ColumnarLane.RecordError {
+                        throw error.governanceError(rowsBefore: firstRows[index])
+                    }
+                    return outputs
+                }
+            }
+            for result in results {
+                let outputs = try result.get()
+                for (writer, bytes) in zip(writers, outputs) { try writer.writeFormatted(bytes) }
+            }
+            chunkIndex += sealed.count
+            firstRow = row
+            written = laneStates.reduce(0) { $0 + $1.rowsOut }
+            progress(.writing, written)
+        }
+    }
+
+    /// Runs `body` for `0 ..< count` on the lanes' threads; results in index order.
+    private func parallel<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+        guard count > 1 else { return (0 ..< count).map(body) }
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        let lanes = self.lanes
+        // Lane l takes chunks l, l + lanes, …: each lane's state is used by one thread at a time, in chunk order.
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            nonisolated(unsafe) let results = results
+            DispatchQueue.concurrentPerform(iterations: min(lanes, count)) { lane in
+                var index = lane
+                while index < count {
+                    results[index] = body(index)
+                    index += lanes
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// A parse problem of one chunk, turned into the row reader's message once the chunk's first line is known.
+struct ChunkProblem: Error {
+    let outcome: DelimitedChunk.Outcome
+    let chunk: Int
+
+    func error(path: String, width: Int, line: Int) -> any Error {
+        switch outcome {
+        case .wrongWidth(let offset, let fields):
+            return SourceError("\(path):\(line + offset): record has \(fields) fields but the header has \(width) "
+                               + "(truncated or malformed file?)")
+        case .unterminatedQuote(let offset):
+            return SourceError("\(path):\(line + offset): the file ends inside a quoted field (truncated?)")
+        case .irregular, .parsed:
+            return ColumnarEngine.Unsupported(reason: "quotes appear inside unquoted fields")
+        }
+    }
+}
+
+/// Plain sequential `read(2)` of a file in large pieces.
+final class ChunkFile {
+    private let descriptor: Int32
+    let path: String
+
+    init(path: String) throws {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw SourceError("cannot open '\(path)': \(String(cString: strerror(errno)))") }
+        self.path = path
+    }
+
+    deinit { close(descriptor) }
+
+    func skip(_ count: Int) throws {
+        guard lseek(descriptor, off_t(count), SEEK_SET) >= 0 else {
+            throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Up to `count` bytes; fewer only at the end of the file.
+    func read(count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                #if canImport(Glibc)
+                Glibc.read(descriptor, buffer.baseAddress! + filled, count - filled)
+                #else
+                Darwin.read(descriptor, buffer.baseAddress! + filled, count - filled)
+                #endif
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        if filled < count { bytes.removeSubrange(filled...) }
+        return bytes
+    }
+}
+
+@inline(__always)
+private func appendUInt32(_ value: UInt32, to bytes: inout [UInt8]) {
+    bytes += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+}
+
+@inline(__always)
+private func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+}
