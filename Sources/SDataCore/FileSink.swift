@@ -36,6 +36,37 @@ public final class FileSink {
         if buffer.count >= capacity { try flush() }
     }
 
+    /// Large arrays skip the buffer: whatever it holds is written first, then the array itself.
+    public func write(_ bytes: [UInt8]) throws(FileSinkError) {
+        guard bytes.count >= capacity / 2 else {
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= capacity { try flush() }
+            return
+        }
+        try flush()
+        observer?(bytes)
+        guard bytes.withUnsafeBytes({ writeAll($0) }) else { throw FileSinkError("cannot write", path: path) }
+        bytesWritten += bytes.count
+    }
+
+    /// Writes all of `raw`; false on an error (in `errno`).
+    private func writeAll(_ raw: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < raw.count {
+            #if canImport(Glibc)
+            let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #else
+            let written = Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #endif
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+
     public func write(_ text: String) throws(FileSinkError) {
         var text = text
         text.withUTF8 { buffer.append(contentsOf: $0) }
@@ -46,21 +77,7 @@ public final class FileSink {
     public func flush() throws(FileSinkError) {
         guard !buffer.isEmpty else { return }
         observer?(buffer)
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { pointer in
-                #if canImport(Glibc)
-                Glibc.write(descriptor, pointer.baseAddress! + offset, pointer.count - offset)
-                #else
-                Darwin.write(descriptor, pointer.baseAddress! + offset, pointer.count - offset)
-                #endif
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw FileSinkError("cannot write", path: path)
-            }
-            offset += written
-        }
+        guard buffer.withUnsafeBytes({ writeAll($0) }) else { throw FileSinkError("cannot write", path: path) }
         bytesWritten += buffer.count
         buffer.removeAll(keepingCapacity: true)
     }

@@ -94,16 +94,14 @@ final class ColumnarEngine {
     }
 
     /// Reads the file into the stage, counting classes in `lanes`; returns each chunk's row count, in order.
+    ///
+    /// A staged chunk is two sealed boxes, each `[UInt32 length][AES-GCM combined]`: the raw text as read, then the
+    /// rows' class ids (little-endian `UInt32`s), so that the text is sealed straight from the read buffer.
     func stage(schema: Schema, dataOffset: Int, headerLines: Int, plan: ColumnarPlan,
                lanes laneStates: [ColumnarLane]) throws -> [StagedChunk] {
         let reader = try ChunkFile(path: file.path)
         try reader.skip(dataOffset)
-        let sink: FileSink
-        do {
-            sink = try FileSink(path: stagePath, exclusive: false, mode: 0o600)
-        } catch {
-            throw SourceError("cannot stage the extract: \(error.description)")
-        }
+        let sink = try StageFile(path: stagePath)
         var staged: [StagedChunk] = []
         var carry: [UInt8] = []
         var atEnd = false
@@ -114,25 +112,25 @@ final class ColumnarEngine {
             var texts: [[UInt8]] = []
             var lastIsFinal = false
             while texts.count < window && !atEnd {
-                var block = carry
+                var block = try reader.read(count: chunkSize, after: carry)
                 carry = []
-                while true {
-                    let more = try reader.read(count: max(chunkSize - block.count, 1 << 16))
-                    if more.isEmpty {
-                        atEnd = true
-                        break
-                    }
-                    block += more
-                    if block.count >= chunkSize { break }
-                }
-                if atEnd {
+                if block.count < chunkSize {
+                    atEnd = true
                     if !block.isEmpty { texts.append(block) }
                     lastIsFinal = true
                     break
                 }
                 let cut = block.withUnsafeBufferPointer { DelimitedChunk.cut($0, quote: file.quote, first: false) }
                 guard let cut else {
-                    carry = block  // one record longer than a chunk: read on
+                    // One record longer than a chunk: read on.
+                    let more = try reader.read(count: chunkSize, after: block)
+                    if more.count == block.count {
+                        atEnd = true
+                        texts.append(block)
+                        lastIsFinal = true
+                        break
+                    }
+                    carry = more
                     continue
                 }
                 carry = Array(block[cut...])
@@ -140,40 +138,28 @@ final class ColumnarEngine {
                 texts.append(block)
             }
             let firstChunk = staged.count
-            let results = parallel(texts.count) { index -> Result<(sealed: Data, chunk: StagedChunk), any Error> in
+            let final = lastIsFinal
+            let results = parallel(texts.count) { index -> Result<(text: Data, ids: Data, chunk: StagedChunk), any Error> in
                 Result {
-                    let text = texts[index]
-                    guard String(validating: text, as: UTF8.self) != nil else {
-                        throw Unsupported(reason: "the file is not valid UTF-8")
-                    }
-                    var chunk = DelimitedChunk(bytes: text, width: schema.count)
+                    let valid = texts[index].withUnsafeBufferPointer { ByteScan.isValidUTF8($0) }
+                    guard valid else { throw Unsupported(reason: "the file is not valid UTF-8") }
+                    var chunk = DelimitedChunk(bytes: texts[index], width: schema.count)
                     let outcome = chunk.parse(delimiter: file.delimiter, quote: file.quote,
-                                              isLast: lastIsFinal && index == texts.count - 1)
+                                              isLast: final && index == texts.count - 1)
                     guard outcome == .parsed else { throw ChunkProblem(outcome: outcome, chunk: index) }
                     let lane = laneStates[(firstChunk + index) % laneStates.count]
                     // Rows before this chunk are known only once the window is parsed: errors are numbered later.
                     let ids = try lane.observe(chunk)
-                    var plain: [UInt8] = []
-                    plain.reserveCapacity(8 + ids.count * 4 + text.count)
-                    appendUInt32(UInt32(chunk.rows), to: &plain)
-                    appendUInt32(UInt32(ids.count), to: &plain)
-                    ids.withUnsafeBytes { plain.append(contentsOf: $0) }
-                    plain.append(contentsOf: text)
-                    let sealed = try AES.GCM.seal(plain, using: key).combined!
-                    return (sealed, StagedChunk(rows: chunk.rows, lineFeeds: chunk.lineFeeds))
+                    let text = try AES.GCM.seal(texts[index], using: key).combined!
+                    let sealedIds = try ids.withUnsafeBytes { try AES.GCM.seal($0, using: key).combined! }
+                    return (text, sealedIds, StagedChunk(rows: chunk.rows, lineFeeds: chunk.lineFeeds))
                 }
             }
-            for (index, result) in results.enumerated() {
+            for result in results {
                 switch result {
-                case .success(let (sealed, chunk)):
-                    var length = [UInt8]()
-                    appendUInt32(UInt32(sealed.count), to: &length)
-                    do {
-                        try sink.write(length)
-                        try sink.write(sealed)
-                    } catch {
-                        throw SourceError("cannot stage the extract: \(error.description)")
-                    }
+                case .success(let (text, ids, chunk)):
+                    try sink.append(box: text)
+                    try sink.append(box: ids)
                     staged.append(chunk)
                     rowsIn += chunk.rows
                     line += chunk.lineFeeds
@@ -187,7 +173,7 @@ final class ColumnarEngine {
             }
             progress(.extracting, rowsIn)
         }
-        do { try sink.sync() } catch { throw SourceError("cannot stage the extract: \(error.description)") }
+        try sink.sync()
         return staged
     }
 
@@ -199,45 +185,35 @@ final class ColumnarEngine {
         let reader = try ChunkFile(path: stagePath)
         var chunkIndex = 0
         var firstRow = 0
-        var written = 0
         while chunkIndex < staged.count {
             if cancelled() { throw CancellationError() }
-            var sealed: [[UInt8]] = []
-            while sealed.count < window && chunkIndex + sealed.count < staged.count {
-                let header = try reader.read(count: 4)
-                guard header.count == 4 else { throw SourceError("the stage file is damaged") }
-                let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
-                let box = try reader.read(count: length)
-                guard box.count == length else { throw SourceError("the stage file is damaged") }
-                sealed.append(box)
+            var boxes: [(text: [UInt8], ids: [UInt8])] = []
+            while boxes.count < window && chunkIndex + boxes.count < staged.count {
+                boxes.append((try reader.readBox(), try reader.readBox()))
             }
             var firstRows: [Int] = []
             var row = firstRow
-            for offset in 0 ..< sealed.count {
+            for offset in 0 ..< boxes.count {
                 firstRows.append(row)
                 row += staged[chunkIndex + offset].rows
             }
             let start = chunkIndex
-            let results = parallel(sealed.count) { index -> Result<[[UInt8]], any Error> in
+            let results = parallel(boxes.count) { index -> Result<[[UInt8]], any Error> in
                 Result {
-                    let plain: [UInt8]
+                    let text: Data, idBytes: Data
                     do {
-                        plain = [UInt8](try AES.GCM.open(AES.GCM.SealedBox(combined: sealed[index]), using: key))
+                        text = try AES.GCM.open(AES.GCM.SealedBox(combined: boxes[index].text), using: key)
+                        idBytes = try AES.GCM.open(AES.GCM.SealedBox(combined: boxes[index].ids), using: key)
                     } catch {
                         throw SourceError("the staged extract cannot be decrypted (damaged, or its key was destroyed)")
                     }
-                    let rows = Int(readUInt32(plain, at: 0)), idCount = Int(readUInt32(plain, at: 4))
-                    var ids = [UInt32](repeating: 0, count: idCount)
-                    ids.withUnsafeMutableBytes { target in
-                        plain.withUnsafeBytes { source in
-                            target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[8 ..< 8 + idCount * 4]))
-                        }
-                    }
-                    var chunk = DelimitedChunk(bytes: Array(plain[(8 + idCount * 4)...]), width: schema.count)
+                    var ids = [UInt32](repeating: 0, count: idBytes.count / 4)
+                    ids.withUnsafeMutableBytes { _ = idBytes.copyBytes(to: $0) }
+                    var chunk = DelimitedChunk(bytes: [UInt8](text), width: schema.count)
                     let laneNumber = (start + index) % laneStates.count
                     let isLast = start + index == staged.count - 1
                     guard chunk.parse(delimiter: file.delimiter, quote: file.quote, isLast: isLast) == .parsed,
-                          chunk.rows == rows else { throw SourceError("the stage file is damaged") }
+                          chunk.rows == staged[start + index].rows else { throw SourceError("the stage file is damaged") }
                     var outputs = Array(repeating: [UInt8](), count: dialects.count)
                     for dialect in outputs.indices { outputs[dialect].reserveCapacity(chunk.bytes.count) }
                     do {
@@ -254,10 +230,9 @@ final class ColumnarEngine {
                 let outputs = try result.get()
                 for (writer, bytes) in zip(writers, outputs) { try writer.writeFormatted(bytes) }
             }
-            chunkIndex += sealed.count
+            chunkIndex += boxes.count
             firstRow = row
-            written = laneStates.reduce(0) { $0 + $1.rowsOut }
-            progress(.writing, written)
+            progress(.writing, laneStates.reduce(0) { $0 + $1.rowsOut })
         }
     }
 
@@ -325,35 +300,93 @@ final class ChunkFile {
     }
 
     /// Up to `count` bytes; fewer only at the end of the file.
-    func read(count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let got = bytes.withUnsafeMutableBytes { buffer in
+    func read(count: Int) throws -> [UInt8] { try read(count: count, after: []) }
+
+    /// `prefix` followed by up to `count` bytes read, in one new array (no zero-filling, no second copy).
+    func read(count: Int, after prefix: [UInt8]) throws -> [UInt8] {
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: prefix.count + count) { buffer, initialized in
+            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+            prefix.withUnsafeBytes { if $0.count > 0 { base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+            var filled = prefix.count
+            while filled < prefix.count + count {
                 #if canImport(Glibc)
-                Glibc.read(descriptor, buffer.baseAddress! + filled, count - filled)
+                let got = Glibc.read(descriptor, base + filled, prefix.count + count - filled)
                 #else
-                Darwin.read(descriptor, buffer.baseAddress! + filled, count - filled)
+                let got = Darwin.read(descriptor, base + filled, prefix.count + count - filled)
                 #endif
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if got == 0 { break }
+                filled += got
             }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))")
-            }
-            if got == 0 { break }
-            filled += got
+            initialized = filled
         }
-        if filled < count { bytes.removeSubrange(filled...) }
+        if failure != 0 { throw SourceError("cannot read '\(path)': \(String(cString: strerror(failure)))") }
         return bytes
+    }
+
+    /// One `[UInt32 length][bytes]` record of a stage file.
+    func readBox() throws -> [UInt8] {
+        let header = try read(count: 4)
+        guard header.count == 4 else { throw SourceError("the stage file is damaged") }
+        let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+        let box = try read(count: length)
+        guard box.count == length else { throw SourceError("the stage file is damaged") }
+        return box
+    }
+}
+
+/// The stage being written: length-prefixed sealed boxes written as they are, without another buffer.
+final class StageFile {
+    private let descriptor: Int32
+    let path: String
+
+    init(path: String) throws {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw StageFile.failure("cannot create", path) }
+        self.path = path
+    }
+
+    deinit { close(descriptor) }
+
+    func append(box: Data) throws {
+        var length: [UInt8] = []
+        appendUInt32(UInt32(box.count), to: &length)
+        try length.withUnsafeBytes { try write($0) }
+        try box.withUnsafeBytes { try write($0) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            #if canImport(Glibc)
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            #else
+            let written = Darwin.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            #endif
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw StageFile.failure("cannot write", path)
+            }
+            offset += written
+        }
+    }
+
+    func sync() throws {
+        guard fsync(descriptor) == 0 else { throw StageFile.failure("cannot sync", path) }
+    }
+
+    private static func failure(_ action: String, _ path: String) -> SourceError {
+        let reason = errno == ENOSPC ? "the disk is full" : String(cString: strerror(errno))
+        return SourceError("cannot stage the extract: \(action) '\(path)': \(reason)")
     }
 }
 
 @inline(__always)
 private func appendUInt32(_ value: UInt32, to bytes: inout [UInt8]) {
     bytes += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
-}
-
-@inline(__always)
-private func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-    UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
 }

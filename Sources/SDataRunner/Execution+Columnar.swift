@@ -45,6 +45,7 @@ extension Execution {
         let lanes = (0 ..< engine.lanes).map { ColumnarLane(plan: plan, index: $0) }
         runner.progress.update(spec.id, .extracting, 0)
         let staged: [ColumnarEngine.StagedChunk]
+        let started = ContinuousClock.now
         do {
             staged = try await Execution.offload(cancellation) {
                 try engine.stage(schema: header.schema, dataOffset: header.dataOffset, headerLines: header.headerLines,
@@ -54,8 +55,10 @@ extension Execution {
             return try handOver(unsupported.reason, mode: mode)
         }
         record.rowsIn = engine.rowsIn
+        let staging = ContinuousClock.now - started
         logger.info("extracted", metadata: ["rows": "\(engine.rowsIn)", "fields": "\(header.schema.count)",
-                                            "engine": "columnar", "lanes": "\(lanes.count)"])
+                                            "engine": "columnar", "lanes": "\(lanes.count)",
+                                            "seconds": "\(Execution.seconds(staging))"])
         let classes = plan.k.map { ClassCounts(lanes: lanes, k: $0) }
 
         let draft = try catalog.publisher.makeDraft(dataset: spec.publish.dataset, runId: record.id,
@@ -82,9 +85,16 @@ extension Execution {
                               dialects: dialects, writers: outputs)
         }
         try draft.finishWriting()
+        logger.info("governed", metadata: ["rows_out": "\(lanes.reduce(0) { $0 + $1.rowsOut })",
+                                           "seconds": "\(Execution.seconds(ContinuousClock.now - started - staging))"])
         let report = plan.report(lanes: lanes, rowsIn: engine.rowsIn, classes: classes)
         return Governed(report: report, gatePassed: report.piiGate.passed, privacyCost: nil,
                         outputSchema: plan.outputSchema)
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(format: "%.3f", Double(seconds) + Double(attoseconds) / 1e18)
     }
 
     /// The delimited file this run can read itself, or why not.

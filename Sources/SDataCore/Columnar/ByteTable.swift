@@ -1,46 +1,60 @@
 /// A hash table from byte strings to dense ids (0, 1, 2, … in order of first insertion), for the columnar engine's
-/// hot loops: k-anonymity classes, pseudonym memos.
+/// hot loops: k-anonymity classes, pseudonym memos, column dictionaries.
 ///
-/// Swift's `Dictionary<[UInt8], …>` hashes with SipHash byte by byte and allocates an array per key; this table keeps
-/// every key in one arena, hashes eight bytes at a time and probes linearly, so a lookup of a short key costs a few
-/// nanoseconds and no allocation. Values live beside it in the caller's arrays, indexed by id. Not thread-safe: each
-/// worker keeps its own.
+/// Swift's `Dictionary<[UInt8], …>` hashes with SipHash byte by byte and allocates an array per key; this table
+/// probes linearly over 32-byte slots that hold the hash, the id, the length and the first 16 bytes of the key, so a
+/// lookup of a key of up to 16 bytes touches one cache line (longer keys compare their rest in one arena). Values
+/// live beside it in the caller's arrays, indexed by id. Not thread-safe: each worker keeps its own.
 public struct ByteTable: Sendable {
-    private var arena: [UInt8] = []
-    /// Key `id` is `arena[bounds[id] ..< bounds[id + 1]]`.
-    private var bounds: [Int] = [0]
-    private var hashes: [UInt64] = []
-    /// `-1` for an empty slot, otherwise an id.
-    private var slots: [Int32]
+    struct Slot {
+        var hash: UInt64 = 0
+        /// `id + 1`; 0 for an empty slot.
+        var tag: UInt32 = 0
+        var length: UInt32 = 0
+        var head0: UInt64 = 0
+        var head1: UInt64 = 0
+    }
+
+    private var slots: [Slot]
     private var mask: Int
+    /// Every key in full, and where key `id` starts in it.
+    private var arena: [UInt8] = []
+    private var starts: [Int] = []
 
     public init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = Array(repeating: -1, count: size)
+        slots = Array(repeating: Slot(), count: size)
         mask = size - 1
     }
 
-    public var count: Int { hashes.count }
-    public var isEmpty: Bool { hashes.isEmpty }
+    public var count: Int { starts.count }
+    public var isEmpty: Bool { starts.isEmpty }
 
     /// The id of `key`, inserting it when new.
     @inline(__always)
     public mutating func insert(_ key: UnsafeRawBufferPointer) -> (id: Int, inserted: Bool) {
         let hash = ByteTable.hash(key)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let id = Int(slots[slot])
-            if id < 0 { break }
-            if hashes[id] == hash, equals(id, key) { return (id, false) }
-            slot = (slot + 1) & mask
+        let (head0, head1) = ByteTable.heads(key)
+        let length = UInt32(truncatingIfNeeded: key.count)
+        var index = Int(truncatingIfNeeded: hash) & mask
+        let found: Int? = slots.withUnsafeBufferPointer { slots in
+            while true {
+                let slot = slots[index]
+                if slot.tag == 0 { return nil }
+                if slot.hash == hash, slot.length == length, slot.head0 == head0, slot.head1 == head1,
+                   key.count <= 16 || tailEquals(Int(slot.tag) - 1, key) {
+                    return Int(slot.tag) - 1
+                }
+                index = (index + 1) & mask
+            }
         }
-        let id = hashes.count
-        hashes.append(hash)
+        if let found { return (found, false) }
+        let id = starts.count
+        starts.append(arena.count)
         arena.append(contentsOf: key)
-        bounds.append(arena.count)
-        slots[slot] = Int32(id)
-        if hashes.count * 2 > slots.count { grow() }
+        slots[index] = Slot(hash: hash, tag: UInt32(id + 1), length: length, head0: head0, head1: head1)
+        if starts.count * 2 > slots.count { grow() }
         return (id, true)
     }
 
@@ -48,47 +62,66 @@ public struct ByteTable: Sendable {
     @inline(__always)
     public func find(_ key: UnsafeRawBufferPointer) -> Int? {
         let hash = ByteTable.hash(key)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let id = Int(slots[slot])
-            if id < 0 { return nil }
-            if hashes[id] == hash, equals(id, key) { return id }
-            slot = (slot + 1) & mask
+        let (head0, head1) = ByteTable.heads(key)
+        let length = UInt32(truncatingIfNeeded: key.count)
+        var index = Int(truncatingIfNeeded: hash) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            while true {
+                let slot = slots[index]
+                if slot.tag == 0 { return nil }
+                if slot.hash == hash, slot.length == length, slot.head0 == head0, slot.head1 == head1,
+                   key.count <= 16 || tailEquals(Int(slot.tag) - 1, key) {
+                    return Int(slot.tag) - 1
+                }
+                index = (index + 1) & mask
+            }
         }
     }
 
     /// Calls `body` with the bytes of key `id`.
     public func withKey<R>(_ id: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[bounds[id] ..< bounds[id + 1]])) }
+        let end = id + 1 < starts.count ? starts[id + 1] : arena.count
+        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[starts[id] ..< end])) }
     }
 
     /// Forgets every key (a memo that reached its bound).
     public mutating func removeAll() {
         arena.removeAll(keepingCapacity: true)
-        bounds = [0]
-        hashes.removeAll(keepingCapacity: true)
-        for index in slots.indices { slots[index] = -1 }
+        starts.removeAll(keepingCapacity: true)
+        for index in slots.indices { slots[index] = Slot() }
     }
 
-    @inline(__always)
-    private func equals(_ id: Int, _ key: UnsafeRawBufferPointer) -> Bool {
-        let start = bounds[id], end = bounds[id + 1]
-        guard end - start == key.count else { return false }
-        if key.isEmpty { return true }
-        return arena.withUnsafeBytes { stored in
-            memoryEqual(stored.baseAddress! + start, key.baseAddress!, key.count)
+    /// Bytes 16… of key `id` equal those of `key` (the first 16 and the length are compared in the slot).
+    private func tailEquals(_ id: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        arena.withUnsafeBytes { stored in
+            memoryEqual(stored.baseAddress! + starts[id] + 16, key.baseAddress! + 16, key.count - 16)
         }
     }
 
     private mutating func grow() {
         let size = slots.count * 2
-        slots = Array(repeating: -1, count: size)
+        var grown = Array(repeating: Slot(), count: size)
         mask = size - 1
-        for (id, hash) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(id)
+        for slot in slots where slot.tag != 0 {
+            var index = Int(truncatingIfNeeded: slot.hash) & mask
+            while grown[index].tag != 0 { index = (index + 1) & mask }
+            grown[index] = slot
         }
+        slots = grown
+    }
+
+    /// The first 16 bytes of `key`, zero-padded, as two words.
+    @inline(__always)
+    static func heads(_ key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        let count = key.count
+        if count >= 16 {
+            return (key.loadUnaligned(fromByteOffset: 0, as: UInt64.self), key.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { target in
+            if count > 0 { target.copyMemory(from: key) }
+        }
+        return words
     }
 
     /// A 64-bit hash of `key`: eight bytes at a time through a multiply-xorshift mix, then murmur3's finalizer, so

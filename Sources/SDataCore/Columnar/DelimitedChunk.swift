@@ -51,15 +51,19 @@ public struct DelimitedChunk: Sendable {
         var lines = 0
         var outcome = Outcome.parsed
         var fieldCount = 0
-        // Every field ends at a delimiter, a line feed or the end: that bounds the spans needed.
+        // Every record but the last ends at a line feed and has `width` fields (a wider one stops the parse).
         let capacity = expected == 0 ? 2 * 4096
-            : 2 * (bytes.withUnsafeBufferPointer { ByteScan.count(delimiter, 0x0A, in: $0) } + 1)
+            : 2 * expected * (bytes.withUnsafeBufferPointer { ByteScan.count(0x0A, in: $0) } + 2)
         var spans = [Int32](unsafeUninitializedCapacity: capacity) { spanBuffer, initialized in
             let spanBase = spanBuffer.baseAddress!
             var used = 0
+            // A record wider than the header may run past the capacity: its extra fields are counted, not kept, and
+            // the width check at its end reports it.
             @inline(__always) func push(_ start: Int, _ end: Int) {
-                spanBase[used] = Int32(truncatingIfNeeded: start)
-                spanBase[used + 1] = Int32(truncatingIfNeeded: end)
+                if used + 2 <= capacity {
+                    spanBase[used] = Int32(truncatingIfNeeded: start)
+                    spanBase[used + 1] = Int32(truncatingIfNeeded: end)
+                }
                 used += 2
             }
             bytes.withUnsafeBufferPointer { text in
@@ -155,6 +159,7 @@ public struct DelimitedChunk: Sendable {
                     }
                     if expected != 0 && fields != expected {
                         outcome = .wrongWidth(line: recordLine, fields: fields)
+                        used = min(used, capacity)
                         return
                     }
                     rows += 1
@@ -164,7 +169,7 @@ public struct DelimitedChunk: Sendable {
                     }
                 }
             }
-            initialized = used
+            initialized = min(used, capacity)
         }
         if expected == 0 {
             self = DelimitedChunk(bytes: bytes, width: fieldCount)

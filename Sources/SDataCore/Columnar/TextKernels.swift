@@ -32,55 +32,66 @@ public enum TextKernels {
         let fractionDigits = fractionEnd - fractionStart
         guard integerDigits + max(fractionDigits, scale + 1) <= 15 else { return false }
 
-        // The kept digits: the integer part and `scale` fraction digits, padded with zeros.
-        var digits: [UInt8] = []
-        digits.reserveCapacity(integerDigits + scale + 2)
-        for position in significantStart ..< integerEnd { digits.append(text[position]) }
-        for place in 0 ..< scale { digits.append(place < fractionDigits ? text[fractionStart + place] : 48) }
-        if fractionDigits > scale {
-            let first = text[fractionStart + scale]
-            var roundUp = first > UInt8(ascii: "5")
-            if first == UInt8(ascii: "5") {
-                var rest = false
-                for position in fractionStart + scale + 1 ..< fractionEnd where text[position] != 48 { rest = true; break }
-                if rest {
-                    roundUp = true
-                } else {
-                    // The text sits on a boundary: compare the binary value with it exactly.
-                    guard let value = Double(String(decoding: text, as: UTF8.self)) else { return false }
-                    var boundary = 0.0
-                    for digit in digits { boundary = boundary * 10 + Double(digit - 48) }
-                    boundary = boundary * 10 + 5
-                    var power = 1.0
-                    for _ in 0 ... scale { power *= 10 }
-                    let difference = (-boundary).addingProduct(value.magnitude, power)  // one rounding: its sign is exact
-                    if difference > 0 {
-                        roundUp = true
-                    } else if difference == 0 {
-                        roundUp = (digits.last.map { ($0 - 48) & 1 == 1 }) ?? false
-                    }
-                }
-            }
-            if roundUp {
-                var position = digits.count - 1
-                while position >= 0 {
-                    if digits[position] == UInt8(ascii: "9") {
-                        digits[position] = 48
-                        position -= 1
-                    } else {
-                        digits[position] += 1
-                        break
-                    }
-                }
-                if position < 0 { digits.insert(UInt8(ascii: "1"), at: 0) }
-            }
-        }
-        let integerLength = digits.count - scale
+        // The kept digits go straight to `output`: the integer part (at least "0"), the point, `scale` fraction
+        // digits padded with zeros; rounding up then carries through them in place.
         if negative { output.append(UInt8(ascii: "-")) }
-        if integerLength == 0 { output.append(48) } else { output.append(contentsOf: digits[0 ..< integerLength]) }
+        let first = output.count
+        if integerDigits == 0 {
+            output.append(48)
+        } else {
+            for position in significantStart ..< integerEnd { output.append(text[position]) }
+        }
         if scale > 0 {
             output.append(UInt8(ascii: "."))
-            output.append(contentsOf: digits[integerLength...])
+            for place in 0 ..< scale { output.append(place < fractionDigits ? text[fractionStart + place] : 48) }
+        }
+        guard fractionDigits > scale else { return true }
+        let next = text[fractionStart + scale]
+        var roundUp = next > UInt8(ascii: "5")
+        if next == UInt8(ascii: "5") {
+            var rest = false
+            for position in fractionStart + scale + 1 ..< fractionEnd where text[position] != 48 {
+                rest = true
+                break
+            }
+            if rest {
+                roundUp = true
+            } else {
+                // The text sits on a boundary: compare the binary value with it exactly.
+                guard let value = Double(String(decoding: text, as: UTF8.self)) else {
+                    output.removeSubrange((negative ? first - 1 : first)...)
+                    return false
+                }
+                var boundary = 0.0
+                for position in first ..< output.count where output[position] != UInt8(ascii: ".") {
+                    boundary = boundary * 10 + Double(output[position] - 48)
+                }
+                boundary = boundary * 10 + 5
+                var power = 1.0
+                for _ in 0 ... scale { power *= 10 }
+                let difference = (-boundary).addingProduct(value.magnitude, power)  // one rounding: its sign is exact
+                if difference > 0 {
+                    roundUp = true
+                } else if difference == 0 {
+                    roundUp = (output[output.count - 1] - 48) & 1 == 1  // a tie: to even
+                }
+            }
+        }
+        if roundUp {
+            var position = output.count - 1
+            while position >= first {
+                let digit = output[position]
+                if digit == UInt8(ascii: ".") {
+                    position -= 1
+                } else if digit == UInt8(ascii: "9") {
+                    output[position] = 48
+                    position -= 1
+                } else {
+                    output[position] = digit + 1
+                    break
+                }
+            }
+            if position < first { output.insert(UInt8(ascii: "1"), at: first) }
         }
         return true
     }
@@ -130,12 +141,12 @@ public enum TextKernels {
     /// after the 28th, leap seconds, `-00:00`), which take the row engine's path.
     public static func appendTruncatedDateTime(_ text: UnsafeRawBufferPointer, unit: TimeUnit, to output: inout [UInt8]) -> Bool {
         guard text.count == 25 else { return false }
-        func digits(_ at: Int, _ count: Int) -> Int? {
+        @inline(__always) func digits(_ at: Int, _ count: Int) -> Int? {
             var value = 0
             for index in at ..< at + count {
                 let digit = text[index] &- 48
                 guard digit < 10 else { return nil }
-                value = value * 10 + Int(digit)
+                value = value &* 10 &+ Int(digit)
             }
             return value
         }
@@ -148,7 +159,6 @@ public enum TextKernels {
               let offsetHours = digits(20, 2), let offsetMinutes = digits(23, 2), offsetMinutes < 60,
               offsetHours * 60 + offsetMinutes <= 18 * 60,
               text[19] == UInt8(ascii: "+") || offsetHours + offsetMinutes > 0 else { return false }
-        let zeros: [UInt8] = Array("0000-01-01T00:00:00".utf8)
         let keep: Int  // bytes of the text kept before the zeroed part
         switch unit {
         case .second: keep = 19
@@ -158,9 +168,18 @@ public enum TextKernels {
         case .month: keep = 8
         case .year: keep = 5
         }
-        text.withMemoryRebound(to: UInt8.self) { bytes in output.append(contentsOf: bytes[0 ..< keep]) }
-        output.append(contentsOf: zeros[keep ..< 19])
-        text.withMemoryRebound(to: UInt8.self) { bytes in output.append(contentsOf: bytes[19 ..< 25]) }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[0 ..< keep]))
+        // "0000-01-01T00:00:00" from `keep` on: the zeroed fields, the separators kept.
+        for position in keep ..< 19 {
+            switch position {
+            case 4, 7: output.append(UInt8(ascii: "-"))
+            case 10: output.append(UInt8(ascii: "T"))
+            case 13, 16: output.append(UInt8(ascii: ":"))
+            case 6, 9: output.append(UInt8(ascii: "1"))
+            default: output.append(48)
+            }
+        }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[19 ..< 25]))
         return true
     }
 }

@@ -24,8 +24,9 @@ public final class ColumnarLane: @unchecked Sendable {
     public var rowsOut: Int { state.rowsOut }
     var gateSuppressed: Int { state.gateSuppressed }
     var smallestKept: Int { state.smallestKept }
-    var classes: ByteTable { state.classes }
+    var classCount: Int { state.classes.count }
     var classSizes: [Int32] { state.classSizes }
+    func classKey(_ id: Int, into key: inout [UInt8]) { state.classKey(id, into: &key) }
 
     /// Counts the k-anonymity class of every row of `chunk`; returns each row's class id within this lane.
     /// Errors number records from the chunk's first (``RecordError``).
@@ -112,9 +113,12 @@ struct LaneState {
 
     private var memos: [PseudonymMemo]
     private var redactors: [RedactStep?]
-    /// NFC forms of non-ASCII quasi-identifier values (classes compare by canonical equivalence, as Swift strings do).
-    private var canonical = ByteTable(capacity: 256)
-    private var canonicalValues: [[UInt8]] = []
+    /// Per quasi-identifier: its values as read (→ raw ids), the id of each one's NFC form, and the NFC forms
+    /// (→ canonical ids). Classes compare by canonical equivalence, as Swift strings do; the class table is keyed by
+    /// the canonical ids, four bytes each, so that a class lookup compares one short key.
+    private var columnRaw: [ByteTable] = []
+    private var columnMap: [[UInt32]] = []
+    private var columnCanonical: [ByteTable] = []
 
     /// The current row's values of chains with steps: `arena[valueStart[c] ..< valueEnd[c]]`, end < start for null.
     private var arena: [UInt8] = []
@@ -126,6 +130,7 @@ struct LaneState {
 
     private init() {
         sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; classChains = []
+        columnRaw = []; columnMap = []; columnCanonical = []
         output = []; scanned = []; names = []
         kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []; valueStart = []; valueEnd = []
     }
@@ -135,6 +140,9 @@ struct LaneState {
         steps = plan.chains.map(\.steps)
         stepChains = plan.evaluated.filter { !plan.chains[$0].steps.isEmpty }
         classChains = plan.kAnonymity?.chains ?? []
+        columnRaw = classChains.map { _ in ByteTable(capacity: 64) }
+        columnMap = classChains.map { _ in [] }
+        columnCanonical = classChains.map { _ in ByteTable(capacity: 64) }
         output = plan.output
         scanned = plan.scanned
         names = plan.outputSchema.fields.map(\.name)
@@ -206,9 +214,9 @@ struct LaneState {
                         try evaluate(chain, base: base, fields: fields, record: row + 1, counting: false, arena: &arena)
                     }
                     arena.withUnsafeBytes { values in
-                        for chain in classChains {
+                        for (column, chain) in classChains.enumerated() {
                             let (bytes, _) = value(chain, base: base, fields: fields, arena: values)
-                            appendClassPart(bytes)
+                            appendClassPart(bytes, column: column)
                         }
                     }
                     let (id, inserted) = key.withUnsafeBytes { classes.insert($0) }
@@ -316,24 +324,38 @@ struct LaneState {
         return (UnsafeRawBufferPointer(rebasing: arena[start ..< end]), false)
     }
 
-    /// Appends a value to the class key: its length, a colon, its bytes (NFC).
-    private mutating func appendClassPart(_ bytes: UnsafeRawBufferPointer) {
-        var ascii = true
-        for byte in bytes where byte >= 0x80 { ascii = false; break }
-        if ascii {
-            TextKernels.appendInteger(Int64(bytes.count), to: &key)
-            key.append(UInt8(ascii: ":"))
-            key.append(contentsOf: bytes)
-            return
-        }
-        let (id, inserted) = canonical.insert(bytes)
+    /// Appends the canonical id of quasi-identifier `column`'s value to the class key.
+    @inline(__always)
+    private mutating func appendClassPart(_ bytes: UnsafeRawBufferPointer, column: Int) {
+        let (raw, inserted) = columnRaw[column].insert(bytes)
         if inserted {
-            let text = String(decoding: bytes, as: UTF8.self).precomposedStringWithCanonicalMapping
-            canonicalValues.append(Array(text.utf8))
+            var ascii = true
+            for byte in bytes where byte >= 0x80 { ascii = false; break }
+            let canonicalId: Int
+            if ascii {
+                canonicalId = columnCanonical[column].insert(bytes).id
+            } else {
+                var text = String(decoding: bytes, as: UTF8.self).precomposedStringWithCanonicalMapping
+                canonicalId = text.withUTF8 { columnCanonical[column].insert(UnsafeRawBufferPointer($0)).id }
+            }
+            columnMap[column].append(UInt32(truncatingIfNeeded: canonicalId))
         }
-        TextKernels.appendInteger(Int64(canonicalValues[id].count), to: &key)
-        key.append(UInt8(ascii: ":"))
-        key.append(contentsOf: canonicalValues[id])
+        withUnsafeBytes(of: columnMap[column][raw]) { key.append(contentsOf: $0) }
+    }
+
+    /// The whole-run key of local class `id`: each quasi-identifier's canonical text, prefixed with its length.
+    func classKey(_ id: Int, into key: inout [UInt8]) {
+        key.removeAll(keepingCapacity: true)
+        classes.withKey(id) { composite in
+            for column in columnCanonical.indices {
+                let canonicalId = Int(composite.loadUnaligned(fromByteOffset: column * 4, as: UInt32.self))
+                columnCanonical[column].withKey(canonicalId) { text in
+                    TextKernels.appendInteger(Int64(text.count), to: &key)
+                    key.append(UInt8(ascii: ":"))
+                    key.append(contentsOf: text)
+                }
+            }
+        }
     }
 
     /// Runs the chain's steps on the row's field, appending the result to `arena`.

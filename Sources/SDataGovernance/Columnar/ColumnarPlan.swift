@@ -200,16 +200,19 @@ public struct ClassCounts: Sendable {
     public let suppressed: Int
 
     public init(lanes: [ColumnarLane], k: Int) {
-        var global = ByteTable(capacity: lanes.reduce(0) { $0 + $1.classes.count })
+        var global = ByteTable(capacity: lanes.reduce(0) { $0 + $1.classCount })
         var totals: [Int32] = []
         var maps: [[Int]] = []
+        var key: [UInt8] = []
         for lane in lanes {
             var map: [Int] = []
-            map.reserveCapacity(lane.classes.count)
-            for local in 0 ..< lane.classes.count {
-                let id = lane.classes.withKey(local) { global.insert($0).id }
+            let sizes = lane.classSizes
+            map.reserveCapacity(sizes.count)
+            for local in 0 ..< sizes.count {
+                lane.classKey(local, into: &key)
+                let id = key.withUnsafeBytes { global.insert($0).id }
                 if id == totals.count { totals.append(0) }
-                totals[id] += lane.classSizes[local]
+                totals[id] += sizes[local]
                 map.append(id)
             }
             maps.append(map)
