@@ -26,15 +26,27 @@ final class PIIScanner {
             for name in known { findings["\(field):\(name)", default: 0] += 1 }
             return !known.isEmpty
         }
+        let found = detect(text, field: field)
+        if recent[field, default: [:]].count >= 4096 { recent[field] = [:] }
+        recent[field, default: [:]][text] = found
+        return !found.isEmpty
+    }
+
+    /// The names of the detectors that find something in `text`, counted as findings; no memo (the columnar engine
+    /// memoizes by bytes and calls ``record(_:field:)`` for repeats).
+    func detect(_ text: String, field: String) -> [String] {
         let scalars = Array((TextNormalizer.needsNormalizing(text) ? TextNormalizer.normalize(text) : text).unicodeScalars)
         var found: [String] = []
         for detector in detectors where detector.found(in: scalars) {
             found.append(detector.name)
             findings["\(field):\(detector.name)", default: 0] += 1
         }
-        if recent[field, default: [:]].count >= 4096 { recent[field] = [:] }
-        recent[field, default: [:]][text] = found
-        return !found.isEmpty
+        return found
+    }
+
+    /// Counts findings already known for a value seen again.
+    func record(_ names: [String], field: String) {
+        for name in names { findings["\(field):\(name)", default: 0] += 1 }
     }
 
     /// Rules out text no built-in detector can match, without decoding it: e-mails need `@`, IPv6 needs `:`, phone

@@ -32,6 +32,9 @@ final class ColumnarEngine {
     let chunkSize: Int
     let progress: (RunPhase, Int) -> Void
     let cancelled: () -> Bool
+    /// Whether the stage outlives the run (raw retention): then it is synced to disk like any kept file. A stage
+    /// destroyed when the run ends is scratch, and a crash leaves only ciphertext whose key the clean-up destroys.
+    var durableStage = true
     private(set) var rowsIn = 0
 
     init(file: DelimitedFile, stagePath: String, key: SymmetricKey, lanes: Int, chunkSize: Int = 1 << 21,
@@ -102,6 +105,8 @@ final class ColumnarEngine {
         let reader = try ChunkFile(path: file.path)
         try reader.skip(dataOffset)
         let sink = try StageFile(path: stagePath)
+        let writing = BackgroundWriter()
+        defer { writing.drain() }
         var staged: [StagedChunk] = []
         var carry: [UInt8] = []
         var atEnd = false
@@ -158,8 +163,10 @@ final class ColumnarEngine {
             for result in results {
                 switch result {
                 case .success(let (text, ids, chunk)):
-                    try sink.append(box: text)
-                    try sink.append(box: ids)
+                    try writing.submit {
+                        try sink.append(box: text)
+                        try sink.append(box: ids)
+                    }
                     staged.append(chunk)
                     rowsIn += chunk.rows
                     line += chunk.lineFeeds
@@ -173,7 +180,8 @@ final class ColumnarEngine {
             }
             progress(.extracting, rowsIn)
         }
-        try sink.sync()
+        try writing.finish()
+        if durableStage { try sink.sync() }
         return staged
     }
 
@@ -183,6 +191,8 @@ final class ColumnarEngine {
     func govern(staged: [StagedChunk], schema: Schema, plan: ColumnarPlan, lanes laneStates: [ColumnarLane],
                 classes: ClassCounts?, dialects: [ColumnarLane.Dialect], writers: [CSVWriter]) throws {
         let reader = try ChunkFile(path: stagePath)
+        let writing = BackgroundWriter()
+        defer { writing.drain() }
         var chunkIndex = 0
         var firstRow = 0
         while chunkIndex < staged.count {
@@ -228,12 +238,15 @@ final class ColumnarEngine {
             }
             for result in results {
                 let outputs = try result.get()
-                for (writer, bytes) in zip(writers, outputs) { try writer.writeFormatted(bytes) }
+                try writing.submit {
+                    for (writer, bytes) in zip(writers, outputs) { try writer.writeFormatted(bytes) }
+                }
             }
             chunkIndex += boxes.count
             firstRow = row
             progress(.writing, laneStates.reduce(0) { $0 + $1.rowsOut })
         }
+        try writing.finish()
     }
 
     /// Runs `body` for `0 ..< count` on the lanes' threads; results in index order.
@@ -260,6 +273,35 @@ final class ColumnarEngine {
         }
         return results.map { $0! }
     }
+}
+
+/// Writes in submission order on a thread of its own, so that the workers govern the next window meanwhile; at most
+/// two windows wait (memory stays bounded). After a failure later writes are skipped and ``finish()`` reports it.
+final class BackgroundWriter: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "sdata.columnar.writer")
+    private let slots = DispatchSemaphore(value: 2)
+    private let lock = NSLock()
+    private var failure: (any Error)?
+
+    func submit(_ body: @escaping () throws -> Void) throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
+        slots.wait()
+        nonisolated(unsafe) let body = body
+        queue.async {
+            defer { self.slots.signal() }
+            guard self.lock.withLock({ self.failure == nil }) else { return }
+            do { try body() } catch { self.lock.withLock { self.failure = error } }
+        }
+    }
+
+    /// Waits for every submitted write; throws the first failure.
+    func finish() throws {
+        queue.sync {}
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+
+    /// Waits without reporting (a run that already failed).
+    func drain() { queue.sync {} }
 }
 
 /// A parse problem of one chunk, turned into the row reader's message once the chunk's first line is known.

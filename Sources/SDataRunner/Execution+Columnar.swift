@@ -26,6 +26,8 @@ extension Execution {
                                     lanes: ProcessInfo.processInfo.activeProcessorCount,
                                     progress: { phase, rows in progress.update(id, phase, rows) },
                                     cancelled: { cancellation.isSet })
+        engine.durableStage = !(spec.governance.retention.rawSeconds == 0
+            || (spec.governance.classification == .sensitive && spec.governance.retention.rawSeconds == nil))
         let header: (schema: Schema, dataOffset: Int, headerLines: Int)
         do {
             header = try engine.readHeader()

@@ -111,6 +111,11 @@ struct LaneState {
     private(set) var classes = ByteTable(capacity: 4096)
     private(set) var classSizes: [Int32] = []
 
+    /// Per output column the PII gate scans: what the detectors found in each value seen (bounded), by bytes.
+    private var gateMemo: [ByteTable]
+    private var gateFound: [[[String]]]
+    private static let gateMemoLimit = 1 << 16
+
     private var memos: [PseudonymMemo]
     private var redactors: [RedactStep?]
     /// Per quasi-identifier: its values as read (→ raw ids), the id of each one's NFC form, and the NFC forms
@@ -133,6 +138,7 @@ struct LaneState {
         columnRaw = []; columnMap = []; columnCanonical = []
         output = []; scanned = []; names = []
         kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []; valueStart = []; valueEnd = []
+        gateMemo = []; gateFound = []
     }
 
     init(plan: ColumnarPlan) {
@@ -145,6 +151,8 @@ struct LaneState {
         columnCanonical = classChains.map { _ in ByteTable(capacity: 64) }
         output = plan.output
         scanned = plan.scanned
+        gateMemo = plan.scanned.map { _ in ByteTable(capacity: 1024) }
+        gateFound = plan.scanned.map { _ in [] }
         names = plan.outputSchema.fields.map(\.name)
         kAnonymity = plan.kAnonymity.map { ($0.rule, $0.k, $0.fail) }
         gateMode = plan.gateMode
@@ -266,7 +274,7 @@ struct LaneState {
                             for (column, chain) in output.enumerated() where scanned[column] {
                                 let (bytes, null) = value(chain, base: base, fields: fields, arena: values)
                                 if !null, PIIScanner.mayHoldPersonalData(bytes: bytes),
-                                   scanner.scan(String(decoding: bytes, as: UTF8.self), field: names[column]) {
+                                   scan(bytes, column: column, scanner: scanner) {
                                     found = true
                                 }
                             }
@@ -289,6 +297,24 @@ struct LaneState {
                 }
             }
         }
+    }
+
+    /// The PII gate on one value: detectors run once per distinct value of a column (memoized by bytes), findings
+    /// counted for every occurrence.
+    private mutating func scan(_ bytes: UnsafeRawBufferPointer, column: Int, scanner: PIIScanner) -> Bool {
+        if let known = gateMemo[column].find(bytes) {
+            let names = gateFound[column][known]
+            scanner.record(names, field: self.names[column])
+            return !names.isEmpty
+        }
+        let found = scanner.detect(String(decoding: bytes, as: UTF8.self), field: names[column])
+        if gateMemo[column].count >= LaneState.gateMemoLimit {
+            gateMemo[column].removeAll()
+            gateFound[column].removeAll(keepingCapacity: true)
+        }
+        _ = gateMemo[column].insert(bytes)
+        gateFound[column].append(found)
+        return !found.isEmpty
     }
 
     /// A CSV field with minimal quoting, as `CSVWriter` writes it.

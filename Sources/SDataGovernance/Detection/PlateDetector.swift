@@ -34,11 +34,17 @@ public struct IPAddressDetector: Detector {
         matchIPv4(scalars, start) ?? matchIPv6(scalars, start)
     }
 
+    /// `Unicode.Scalar.Properties.isASCIIHexDigit` without the property lookup (this runs at every position).
+    @inline(__always)
+    static func isHexDigit(_ value: UInt32) -> Bool {
+        (0x30...0x39).contains(value) || (0x41...0x46).contains(value) || (0x61...0x66).contains(value)
+    }
+
     private func matchIPv6(_ scalars: [Unicode.Scalar], _ start: Int) -> Int? {
         var index = start, colons = 0, groups = 0, compressed = false, digits = 0
         while index < scalars.count {
             let scalar = scalars[index]
-            if scalar.properties.isASCIIHexDigit {
+            if IPAddressDetector.isHexDigit(scalar.value) {
                 digits += 1
                 guard digits <= 4 else { return nil }
             } else if scalar == ":" {
