@@ -40,6 +40,7 @@ run() {
     rm -f "$out"
 }
 
+scaling=()
 for size in "${SIZES[@]}"; do
     rows="$(rows_for "$size")"
     input="$BENCH_WORK/data/t$size.csv"
@@ -69,8 +70,23 @@ for size in "${SIZES[@]}"; do
     if [ -n "${wall[peer_polars]:-}" ]; then
         awk -v s="${wall[sdata]}" -v p="${wall[peer_polars]}" 'BEGIN { printf "sdata / polars wall time: %.2f (target <= 0.50)\n", s / p }'
     fi
+    scaling+=("$size ${wall[sdata]} $(cut -d' ' -f2 "$outdir/sdata.times" | median)")
     unset wall
 done
+
+# Scaling: time per row and peak memory of S-Data across the sizes run (10m/1m time target: at most 11x).
+if [ "${#scaling[@]}" -gt 1 ]; then
+    echo
+    echo "== scaling (S-Data medians)"
+    printf '%s\n' "${scaling[@]}" | while read -r size wall rss; do
+        printf '%-6s %9ss %6s MB  %7.2f us/row\n' "$size" "$wall" "$rss" "$(awk -v w="$wall" -v r="$(rows_for "$size")" 'BEGIN { print w / r * 1e6 }')"
+    done
+    one="$(printf '%s\n' "${scaling[@]}" | awk '$1 == "1m" { print $2 }')"
+    ten="$(printf '%s\n' "${scaling[@]}" | awk '$1 == "10m" { print $2 }')"
+    if [ -n "$one" ] && [ -n "$ten" ]; then
+        awk -v a="$one" -v b="$ten" 'BEGIN { printf "10m / 1m wall time: %.2f (target <= 11)\n", b / a }'
+    fi
+fi
 
 xml="$BENCH_WORK/data/t1m.xml"
 if [ -s "$xml" ]; then

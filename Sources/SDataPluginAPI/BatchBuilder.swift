@@ -20,27 +20,42 @@ public struct BatchBuilder: Sendable {
     /// Adds a record given as name/value pairs in source order.
     public mutating func append(_ pairs: [(String, Value)]) {
         var record = Record(repeating: .null, count: schema.count)
-        for (name, value) in pairs {
+        // Records of one source mostly repeat the previous record's field names in the same order: then the
+        // positions are the previous ones, without a dictionary lookup per field.
+        let repeated = pairs.count == lastNames.count && zip(pairs, lastNames).allSatisfy { $0.0 == $1 }
+        if !repeated {
+            lastNames = pairs.map(\.0)
+            lastPositions = []
+        }
+        for (offset, (name, value)) in pairs.enumerated() {
             let index: Int
-            if let known = schema.index(of: name) {
+            if repeated {
+                index = lastPositions[offset]
+            } else if let known = schema.index(of: name) {
                 index = known
             } else {
                 index = schema.count
                 schema.append(Field(name: name, type: .string))
                 record.append(.null)
             }
+            if !repeated { lastPositions.append(index) }
             if let type = value.type {
                 // A field seen only as null so far takes the type of its first value.
-                let unified = typed.contains(index) ? schema.fields[index].type.unified(with: type) : type
-                if unified != schema.fields[index].type { schema.setType(unified, at: index) }
-                typed.insert(index)
+                if typed.count <= index { typed += Array(repeating: false, count: index + 1 - typed.count) }
+                let current = schema.fields[index].type
+                let unified = typed[index] ? current.unified(with: type) : type
+                if unified != current { schema.setType(unified, at: index) }
+                typed[index] = true
             }
             record[index] = value
         }
         records.append(record)
     }
 
-    private var typed: Set<Int> = []
+    /// Positions that have had a non-null value.
+    private var typed: [Bool] = []
+    private var lastNames: [String] = []
+    private var lastPositions: [Int] = []
 
     /// The records gathered so far as one batch; the builder starts a new batch with the same schema.
     public mutating func take() -> RecordBatch {

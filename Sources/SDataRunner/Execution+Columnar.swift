@@ -24,10 +24,10 @@ extension Execution {
         let cancellation = CancellationFlag()
         let engine = ColumnarEngine(file: file, stagePath: stagePath!, key: stageKey,
                                     lanes: ProcessInfo.processInfo.activeProcessorCount,
+                                    chunkSize: runner.options.columnarChunkBytes,
                                     progress: { phase, rows in progress.update(id, phase, rows) },
                                     cancelled: { cancellation.isSet })
-        engine.durableStage = !(spec.governance.retention.rawSeconds == 0
-            || (spec.governance.classification == .sensitive && spec.governance.retention.rawSeconds == nil))
+        engine.durableStage = !stageIsScratch
         let header: (schema: Schema, dataOffset: Int, headerLines: Int)
         do {
             header = try engine.readHeader()

@@ -154,8 +154,7 @@ struct Execution {
             try await catalog.store.setBookmark(sourceState, pipeline: Execution.stateKey(spec.id))
             logger.debug("source state saved")
         }
-        if spec.governance.retention.rawSeconds == 0
-            || (spec.governance.classification == .sensitive && spec.governance.retention.rawSeconds == nil) {
+        if stageIsScratch {
             await destroyStage(reason: "raw retention 0: destroyed when the run ended")
         }
         return RunSummary(run: record, versionPath: catalog.versionPath(dataset: version.dataset, version: version.number),
@@ -166,6 +165,12 @@ struct Execution {
         let csv = spec.publish.csv
         return CSVWriter.Dialect(delimiter: csv.delimiter, lineTerminator: csv.lineTerminator, header: csv.header,
                                  byteOrderMark: csv.byteOrderMark)
+    }
+
+    /// Whether the raw extract is destroyed when the run ends (raw retention 0, or a sensitive pipeline without one).
+    var stageIsScratch: Bool {
+        spec.governance.retention.rawSeconds == 0
+            || (spec.governance.classification == .sensitive && spec.governance.retention.rawSeconds == nil)
     }
 
     var bindingContext: BindingContext {

@@ -27,10 +27,14 @@ public struct PipelineRunner: Sendable {
         /// Which engine governs: the columnar one where the pipeline allows it (`auto`), always the row engine, or
         /// the columnar one or an error saying why not.
         public var engine: Engine
+        /// The columnar engine's chunk size in bytes (tests use small chunks to cross many chunk boundaries).
+        public var columnarChunkBytes: Int
 
         public init(dryRun: Bool = false, batchSize: Int = 4096, retryDelayOverride: Double? = nil,
-                    holder: String = PipelineRunner.defaultHolder, leaseTTL: Double = 60, engine: Engine = .auto) {
+                    holder: String = PipelineRunner.defaultHolder, leaseTTL: Double = 60, engine: Engine = .auto,
+                    columnarChunkBytes: Int = 1 << 21) {
             self.engine = engine
+            self.columnarChunkBytes = max(64, columnarChunkBytes)
             self.dryRun = dryRun
             self.batchSize = batchSize
             self.retryDelayOverride = retryDelayOverride

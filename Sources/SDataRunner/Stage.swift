@@ -14,10 +14,12 @@ import SDataPluginAPI
 final class StageWriter {
     private let sink: FileSink
     private let key: SymmetricKey
-    private var buffer: [UInt8] = []
-    private(set) var schema = Schema()
-    private(set) var records = 0
-    private var typed = Set<Int>()
+    // Used by the extracting task only; the per-value state skips dynamic exclusivity checks.
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private(set) var schema = Schema()
+    @exclusivity(unchecked) private(set) var records = 0
+    /// Positions that have had a non-null value (their type is then known).
+    @exclusivity(unchecked) private var typed: [Bool] = []
 
     init(path: String, key: SymmetricKey) throws(SourceError) {
         do {
@@ -48,10 +50,12 @@ final class StageWriter {
                 for (position, value) in zip(mapping, record) { wide[position] = value }
                 encode(wide)
             }
+            if typed.count < schema.count { typed += Array(repeating: false, count: schema.count - typed.count) }
             for (position, value) in record.enumerated() {
                 guard let type = value.type else { continue }
                 let target = identity ? position : mapping[position]
-                if typed.insert(target).inserted {
+                if !typed[target] {
+                    typed[target] = true
                     if schema.fields[target].type != type { schema.setType(type, at: target) }
                 } else if schema.fields[target].type != type {
                     schema.setType(schema.fields[target].type.unified(with: type), at: target)

@@ -58,11 +58,13 @@ enum TestSupport {
     }
 
     static func runner(_ catalog: Catalog, redactor: SecretRedactor = SecretRedactor(), dryRun: Bool = false,
-                       batchSize: Int = 4096) -> PipelineRunner {
+                       batchSize: Int = 4096, engine: PipelineRunner.Engine = .auto,
+                       chunkBytes: Int = 1 << 21) -> PipelineRunner {
         var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         logger.logLevel = .critical
         return PipelineRunner(catalog: catalog, redactor: redactor, logger: logger,
-                              options: .init(dryRun: dryRun, batchSize: batchSize))
+                              options: .init(dryRun: dryRun, batchSize: batchSize, engine: engine,
+                                             columnarChunkBytes: chunkBytes))
     }
 
     /// The `sdata` executable built with the tests.

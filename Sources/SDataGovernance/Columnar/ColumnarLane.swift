@@ -351,34 +351,39 @@ struct LaneState {
     }
 
     /// Appends the canonical id of quasi-identifier `column`'s value to the class key.
+    ///
+    /// The row engine's class key is each value's UTF-8 length, a colon and the value, compared as a Swift string
+    /// (canonical equivalence): two values are in one class when their byte lengths are equal and their NFC forms
+    /// are. The canonical table is keyed by exactly that: the length (four bytes), then the NFC form.
     @inline(__always)
     private mutating func appendClassPart(_ bytes: UnsafeRawBufferPointer, column: Int) {
         let (raw, inserted) = columnRaw[column].insert(bytes)
         if inserted {
             var ascii = true
             for byte in bytes where byte >= 0x80 { ascii = false; break }
-            let canonicalId: Int
+            var canonical: [UInt8] = []
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: bytes.count)) { canonical.append(contentsOf: $0) }
             if ascii {
-                canonicalId = columnCanonical[column].insert(bytes).id
+                canonical.append(contentsOf: bytes)
             } else {
-                var text = String(decoding: bytes, as: UTF8.self).precomposedStringWithCanonicalMapping
-                canonicalId = text.withUTF8 { columnCanonical[column].insert(UnsafeRawBufferPointer($0)).id }
+                canonical.append(contentsOf: String(decoding: bytes, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8)
             }
+            let canonicalId = canonical.withUnsafeBytes { columnCanonical[column].insert($0).id }
             columnMap[column].append(UInt32(truncatingIfNeeded: canonicalId))
         }
         withUnsafeBytes(of: columnMap[column][raw]) { key.append(contentsOf: $0) }
     }
 
-    /// The whole-run key of local class `id`: each quasi-identifier's canonical text, prefixed with its length.
+    /// The whole-run key of local class `id`: per quasi-identifier, the byte length, a colon, the NFC text.
     func classKey(_ id: Int, into key: inout [UInt8]) {
         key.removeAll(keepingCapacity: true)
         classes.withKey(id) { composite in
             for column in columnCanonical.indices {
                 let canonicalId = Int(composite.loadUnaligned(fromByteOffset: column * 4, as: UInt32.self))
-                columnCanonical[column].withKey(canonicalId) { text in
-                    TextKernels.appendInteger(Int64(text.count), to: &key)
+                columnCanonical[column].withKey(canonicalId) { entry in
+                    TextKernels.appendInteger(Int64(entry.loadUnaligned(as: UInt32.self)), to: &key)
                     key.append(UInt8(ascii: ":"))
-                    key.append(contentsOf: text)
+                    key.append(contentsOf: UnsafeRawBufferPointer(rebasing: entry[4...]))
                 }
             }
         }

@@ -11,11 +11,11 @@ import Darwin
 public final class ByteReader {
     private let descriptor: Int32
     public let path: String
-    private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private var start = 0
-    private var end = 0
-    private var exhausted = false
+    @exclusivity(unchecked) private var storage: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
+    @exclusivity(unchecked) private var exhausted = false
 
     public init(path: String, chunkSize: Int = 1 << 18) throws(SourceError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

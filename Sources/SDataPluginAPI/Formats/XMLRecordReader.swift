@@ -14,11 +14,13 @@ public final class XMLRecordReader {
     private let label: String
     private let recordPath: [String]
     private let errors = XMLErrorBox()
-    private var stack: [String] = []
-    private var recordDepth: Int?
-    private var fields: [(String, Value)] = []
-    private var texts: [String] = []
-    private var hasChildren: [Bool] = []
+    // The reader is used by one task at a time (a source's run): its per-node state skips the runtime's dynamic
+    // exclusivity checks, which cost more than the parsing itself on large documents.
+    @exclusivity(unchecked) private var stack: [String] = []
+    @exclusivity(unchecked) private var recordDepth: Int?
+    @exclusivity(unchecked) private var fields: [(String, Value)] = []
+    @exclusivity(unchecked) private var texts: [String] = []
+    @exclusivity(unchecked) private var hasChildren: [Bool] = []
 
     /// Opens the file at `path`.
     public init(path: String, recordPath: String) throws(SourceError) {
@@ -235,7 +237,7 @@ public final class XMLRecordReader {
     }
 
     /// Element and attribute names come from libxml2's dictionary, one pointer per distinct name: decode each once.
-    private var names: [UnsafePointer<xmlChar>: String] = [:]
+    @exclusivity(unchecked) private var names: [UnsafePointer<xmlChar>: String] = [:]
 
     private func currentName() -> String {
         guard let pointer = xmlTextReaderConstLocalName(reader) else { return "" }

@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+import SDataCore
+import SDataPluginAPI
+
+/// Property tests of the columnar engine's byte kernels against the functions they stand in for: each kernel either
+/// gives exactly the row path's answer or declines (and the row path runs).
+struct ColumnarKernelTests {
+    struct Random: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+        mutating func digits(_ count: Int) -> String { (0..<count).map { _ in String(below(10)) }.joined() }
+    }
+
+    static func fixed(_ text: String, _ scale: Int) -> String? {
+        var output: [UInt8] = []
+        let handled = Array(text.utf8).withUnsafeBytes { TextKernels.appendFixed($0, scale: scale, to: &output) }
+        return handled ? String(decoding: output, as: UTF8.self) : nil
+    }
+
+    /// `%.Nf` of the nearest double, as printf computes it: ties (exact binary halves) to even, near-ties by the
+    /// binary value, carries through nines, signs of values that round to zero.
+    @Test func fixedDecimalsMatchPrintfOnTheBinaryValue() {
+        var random = Random(state: 0x5EED)
+        var checked = 0, declined = 0
+        let traps = ["37.562500", "126.937500", "126.9995", "126.9996", "37.4125", "37.5", "0.0005", "-0.0005",
+                     "9.9995", "99.99950", "0", "-0", "000.5", "1.0005", "2.675", "1.005", "0.125", "-2.5",
+                     "123456789012.5", "1e3", "+1.5", ".5", "5.", "1.2.3", "", "-", "12a", "0.000000000000001"]
+        var inputs = traps
+        for _ in 0..<20_000 {
+            let integer = random.below(4) == 0 ? "0" : String(random.below(100_000))
+            let fraction = random.digits(1 + random.below(8))
+            let sign = random.below(5) == 0 ? "-" : ""
+            inputs.append(sign + integer + "." + (random.below(6) == 0 ? String(fraction.prefix(3)) + "5" : fraction))
+        }
+        for text in inputs {
+            for scale in [0, 1, 2, 3, 6] {
+                guard let fast = Self.fixed(text, scale) else {
+                    declined += 1
+                    continue
+                }
+                let value = Double(text)!
+                #expect(fast == String(format: "%.*f", scale, value), "\(text) at \(scale)")
+                #expect(fast == DecimalFormat.fixed(value, scale: scale), "\(text) at \(scale)")
+                checked += 1
+            }
+        }
+        #expect(checked > 90_000)
+        #expect(declined > 0)  // exponents, signs and malformed text go to the row path
+    }
+
+    @Test func integersMatchInt64() {
+        var random = Random(state: 77)
+        var inputs = ["0", "-0", "+0", "007", "+", "-", "", "12.0", "9223372036854775807", "123456789012345678",
+                      "1234567890123456789", " 1", "1 ", "٣"]
+        for _ in 0..<5000 { inputs.append((random.below(3) == 0 ? "-" : "") + random.digits(1 + random.below(18))) }
+        for text in inputs {
+            let fast = Array(text.utf8).withUnsafeBytes { TextKernels.integer($0) }
+            if let fast { #expect(fast == Int64(text), "\(text)") }
+        }
+    }
+
+    @Test func truncatedDatetimesMatchTheRowPath() {
+        var random = Random(state: 4242)
+        var inputs = ["2020-11-03T14:25:07+09:00", "2020-02-29T23:59:59+09:00", "2021-02-29T10:00:00+09:00",
+                      "0000-01-01T00:00:00+00:00", "2020-13-01T00:00:00+09:00", "2020-01-01T24:00:00+09:00",
+                      "2020-01-01T10:00:60+09:00", "2020-01-01T10:00:00-00:00", "2020-01-01T10:00:00+18:00",
+                      "2020-01-01T10:00:00+18:01", "2020-01-01T10:00:00Z", "2020-01-01T10:00:00.5+09:00"]
+        for _ in 0..<3000 {
+            inputs.append(String(format: "%04d-%02d-%02dT%02d:%02d:%02d%@%02d:%02d", 1 + random.below(9999),
+                                 random.below(14), random.below(33), random.below(25), random.below(61),
+                                 random.below(61), random.below(2) == 0 ? "+" : "-", random.below(20), random.below(61)))
+        }
+        for text in inputs {
+            for unit in TimeUnit.allCases {
+                var output: [UInt8] = []
+                let handled = Array(text.utf8).withUnsafeBytes {
+                    TextKernels.appendTruncatedDateTime($0, unit: unit, to: &output)
+                }
+                guard handled else { continue }
+                let row = DatePattern.parseISODateTime(text).map { unit.truncate($0).description }
+                #expect(String(decoding: output, as: UTF8.self) == row, "\(text) to \(unit)")
+            }
+        }
+    }
+
+    @Test func utf8ValidationMatchesTheStandardLibrary() {
+        var random = Random(state: 9)
+        var samples: [[UInt8]] = [[], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE0, 0x9F, 0xBF],
+                                  Array("강남구 ０１０ 😀".utf8), [0xF0, 0x9F, 0x98], [0x80]]
+        for _ in 0..<20_000 {
+            var bytes = Array("ab강😀".utf8).shuffled(using: &random)
+            if random.below(3) == 0 { bytes[random.below(bytes.count)] = UInt8(random.below(256)) }
+            samples.append(Array(bytes.prefix(1 + random.below(bytes.count))))
+        }
+        for bytes in samples {
+            let fast = bytes.withUnsafeBufferPointer { ByteScan.isValidUTF8($0) }
+            #expect(fast == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+        }
+    }
+
+    @Test func byteScansMatchNaiveLoops() {
+        var random = Random(state: 123)
+        for _ in 0..<2000 {
+            let bytes = (0..<random.below(40)).map { _ in [0x2C, 0x0A, 0x22, 0x61, 0x0D, 0x00, 0xFF][random.below(7)] as UInt8 }
+            let from = bytes.isEmpty ? 0 : random.below(bytes.count)
+            bytes.withUnsafeBufferPointer { buffer in
+                let first = buffer.isEmpty ? 0 : ByteScan.first(of: 0x2C, 0x0A, 0x22, in: buffer.baseAddress!, from: from, end: buffer.count)
+                let naive = bytes[from...].firstIndex { $0 == 0x2C || $0 == 0x0A || $0 == 0x22 } ?? bytes.count
+                if !buffer.isEmpty { #expect(first == naive) }
+                #expect(ByteScan.count(0x0A, in: buffer) == bytes.filter { $0 == 0x0A }.count)
+                #expect(ByteScan.contains(0x2C, 0x22, 0x0A, 0x0D, in: UnsafeRawBufferPointer(buffer))
+                        == bytes.contains { [0x2C, 0x22, 0x0A, 0x0D].contains($0) })
+            }
+        }
+    }
+
+    @Test func byteTableAgreesWithADictionary() {
+        var random = Random(state: 31337)
+        var table = ByteTable(capacity: 4)
+        var reference: [[UInt8]: Int] = [:]
+        for _ in 0..<30_000 {
+            let key = (0..<random.below(40)).map { _ in UInt8(random.below(4)) }
+            let (id, inserted) = key.withUnsafeBytes { table.insert($0) }
+            if let known = reference[key] {
+                #expect(!inserted && id == known)
+            } else {
+                #expect(inserted && id == reference.count)
+                reference[key] = id
+            }
+            #expect(key.withUnsafeBytes { table.find($0) } == reference[key])
+            table.withKey(id) { #expect(Array($0) == key) }
+        }
+        #expect(table.count == reference.count)
+    }
+
+    /// The chunk parser reads every record as the row reader does, chunk boundaries wherever they fall.
+    @Test func chunkParserMatchesTheRowReader() throws {
+        var random = Random(state: 2024)
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for round in 0..<60 {
+            var text = ""
+            let pieces = ["a", "", "\"x,y\"", "\"q\"\"q\"", "강남", "\"line\nbreak\"", "12", "\"\"", " sp "]
+            let end = round % 3 == 0 ? "\r\n" : "\n"
+            for _ in 0..<(1 + random.below(30)) {
+                if random.below(12) == 0 { text += end }
+                text += (0..<3).map { _ in pieces[random.below(pieces.count)] }.joined(separator: ",") + end
+            }
+            let path = directory + "/\(round).csv"
+            try TestSupport.write(text, to: path)
+            var reader = try CSVReader(path: path)
+            var expected: [[Value]] = []
+            while let record = try reader.next() {
+                if record.count == 1, record[0].isNull { continue }
+                expected.append(record)
+            }
+            // Cut where the engine would, at a random size, and parse each piece.
+            let bytes = Array(text.utf8)
+            var parsed: [[Value]] = []
+            var start = 0
+            while start < bytes.count {
+                let size = 1 + random.below(40)
+                var stop = min(bytes.count, start + size)
+                if stop < bytes.count {
+                    guard let cut = bytes[start..<stop].withUnsafeBufferPointer({ DelimitedChunk.cut($0, quote: 0x22) }) else {
+                        // No boundary yet: take the rest.
+                        stop = bytes.count
+                        parsed += Self.records(Array(bytes[start..<stop]), isLast: true)
+                        break
+                    }
+                    stop = start + cut
+                }
+                parsed += Self.records(Array(bytes[start..<stop]), isLast: stop == bytes.count)
+                start = stop
+            }
+            #expect(parsed == expected, "round \(round): \(text.debugDescription)")
+        }
+    }
+
+    static func records(_ bytes: [UInt8], isLast: Bool) -> [[Value]] {
+        var chunk = DelimitedChunk(bytes: bytes, width: 3)
+        guard chunk.parse(delimiter: 0x2C, quote: 0x22, isLast: isLast) == .parsed else { return [[.string("error")]] }
+        return (0..<chunk.rows).map { row in
+            (0..<3).map { column in
+                chunk.isNull(row, column) ? .null : .string(chunk.withField(row, column) { String(decoding: $0, as: UTF8.self) })
+            }
+        }
+    }
+}
