@@ -49,6 +49,14 @@ public final class FileSink {
         bytesWritten += bytes.count
     }
 
+    /// Writes `raw` straight to the file after whatever the buffer holds (large sealed blocks: no copy into it).
+    public func writeDirect(_ raw: UnsafeRawBufferPointer) throws(FileSinkError) {
+        try flush()
+        if let observer { observer(Array(raw)) }
+        guard writeAll(raw) else { throw FileSinkError("cannot write", path: path) }
+        bytesWritten += raw.count
+    }
+
     /// Writes all of `raw`; false on an error (in `errno`).
     private func writeAll(_ raw: UnsafeRawBufferPointer) -> Bool {
         var offset = 0

@@ -384,47 +384,29 @@ final class ChunkFile {
 
 /// The stage being written: length-prefixed sealed boxes written as they are, without another buffer.
 final class StageFile {
-    private let descriptor: Int32
-    let path: String
+    private let sink: FileSink
 
     init(path: String) throws {
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw StageFile.failure("cannot create", path) }
-        self.path = path
+        do {
+            sink = try FileSink(path: path, exclusive: false, mode: 0o600, capacity: 1 << 12)
+        } catch {
+            throw SourceError("cannot stage the extract: \(error.description)")
+        }
     }
-
-    deinit { close(descriptor) }
 
     func append(box: Data) throws {
         var length: [UInt8] = []
         appendUInt32(UInt32(box.count), to: &length)
-        try length.withUnsafeBytes { try write($0) }
-        try box.withUnsafeBytes { try write($0) }
-    }
-
-    private func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            #if canImport(Glibc)
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            #else
-            let written = Darwin.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            #endif
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw StageFile.failure("cannot write", path)
-            }
-            offset += written
+        do {
+            try sink.write(length)
+            try box.withUnsafeBytes { raw in try sink.writeDirect(raw) }
+        } catch {
+            throw SourceError("cannot stage the extract: \(error)")
         }
     }
 
     func sync() throws {
-        guard fsync(descriptor) == 0 else { throw StageFile.failure("cannot sync", path) }
-    }
-
-    private static func failure(_ action: String, _ path: String) -> SourceError {
-        let reason = errno == ENOSPC ? "the disk is full" : String(cString: strerror(errno))
-        return SourceError("cannot stage the extract: \(action) '\(path)': \(reason)")
+        do { try sink.sync() } catch { throw SourceError("cannot stage the extract: \(error.description)") }
     }
 }
 

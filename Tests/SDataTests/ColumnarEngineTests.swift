@@ -80,6 +80,19 @@ struct ColumnarEngineTests {
         return reference
     }
 
+    static let plainSpec = """
+        id: plain
+        title: plain
+        source:
+          plugin: file
+          with: { path: input.csv }
+        governance:
+          rules:
+            - rename: { b: bee }
+        publish:
+          formats: [csv]
+        """
+
     static let tracingSpec = """
         id: tracing
         title: tracing
@@ -184,18 +197,7 @@ struct ColumnarEngineTests {
         "\u{FEFF}a,b,c\n1,2,3",                      // a byte-order mark, no final line feed
     ])
     func malformedAndUnusualFilesBehaveAlike(text: String) async throws {
-        let spec = """
-            id: plain
-            title: plain
-            source:
-              plugin: file
-              with: { path: input.csv }
-            governance:
-              rules:
-                - rename: { b: bee }
-            publish:
-              formats: [csv]
-            """
+        let spec = Self.plainSpec
         try await Self.expectSame(spec, Array(text.utf8), chunks: [5, 64, 4096])
     }
 
@@ -224,18 +226,7 @@ struct ColumnarEngineTests {
     /// Text the columnar reader does not vouch for (a quote inside an unquoted field, invalid UTF-8) goes to the row
     /// engine under `auto`, and `columnar` refuses it with the reason.
     @Test func irregularTextFallsBackToTheRowEngine() async throws {
-        let spec = """
-            id: plain
-            title: plain
-            source:
-              plugin: file
-              with: { path: input.csv }
-            governance:
-              rules:
-                - rename: { b: bee }
-            publish:
-              formats: [csv]
-            """
+        let spec = Self.plainSpec
         for input in [Array("a,b\n1,5\" screen\n2,x\n".utf8), Array("a,b\n1,".utf8) + [0xFF, 0xFE] + Array("\n".utf8)] {
             let reference = try await Self.run(spec, input: input, engine: .row)
             let auto = try await Self.run(spec, input: input, engine: .auto, chunkBytes: 64)

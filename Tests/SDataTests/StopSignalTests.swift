@@ -5,16 +5,19 @@ import SDataCatalog
 /// SIGTERM during a run stops it cleanly: nothing published, nothing left behind, and the run record says so.
 @Suite(.serialized)
 struct StopSignalTests {
-    @Test func sigtermMidRunLeavesTheCatalogConsistent() async throws {
+    /// Both engines: the columnar one checks for cancellation between windows of chunks.
+    @Test(arguments: ["row", "columnar"])
+    func sigtermMidRunLeavesTheCatalogConsistent(engine: String) async throws {
         let project = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: project) }
         var text = "id,value\n"
-        for row in 0..<600_000 { text += "\(row),v\(row)\n" }
+        for row in 0..<1_200_000 { text += "\(row),v\(row)\n" }
         try TestSupport.write(text, to: project + "/pipelines/big.csv")
-        try TestSupport.write("id: big\nsource: { plugin: file, with: { path: big.csv } }\n", to: project + "/pipelines/big.yaml")
+        try TestSupport.write("id: big\nsource: { plugin: file, with: { path: big.csv } }\npublish: { formats: [csv] }\n",
+                              to: project + "/pipelines/big.yaml")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSupport.sdataBinary)
-        process.arguments = ["run", "--all"]
+        process.arguments = ["run", "--all", "--engine", engine]
         process.currentDirectoryURL = URL(fileURLWithPath: project)
         let errors = Pipe()
         process.standardError = errors
@@ -25,7 +28,7 @@ struct StopSignalTests {
         for _ in 0..<100 where try await catalog.store.runningRuns().isEmpty {
             try await Task.sleep(for: .milliseconds(50))
         }
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(engine == "row" ? 300 : 20))
         kill(process.processIdentifier, SIGTERM)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

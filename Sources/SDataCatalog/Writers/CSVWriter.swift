@@ -48,18 +48,8 @@ public final class CSVWriter: FormatWriter {
     }
 
     private func appendField(_ text: String) {
-        let utf8 = text.utf8
-        let needsQuotes = utf8.contains { $0 == dialect.delimiter || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
-        guard needsQuotes else {
-            line.append(contentsOf: utf8)
-            return
-        }
-        line.append(0x22)
-        for byte in utf8 {
-            if byte == 0x22 { line.append(0x22) }
-            line.append(byte)
-        }
-        line.append(0x22)
+        var text = text
+        text.withUTF8 { CSVQuoting.append(UnsafeRawBufferPointer($0), delimiter: dialect.delimiter, to: &line) }
     }
 
     /// Appends rows already formatted in this writer's dialect (the columnar engine formats them on its workers).

@@ -34,6 +34,24 @@ public struct ByteTable: Sendable {
     /// The id of `key`, inserting it when new.
     @inline(__always)
     public mutating func insert(_ key: UnsafeRawBufferPointer) -> (id: Int, inserted: Bool) {
+        let (found, index, probe) = lookup(key)
+        if let found { return (found, false) }
+        let id = starts.count
+        starts.append(arena.count)
+        arena.append(contentsOf: key)
+        slots[index] = Slot(hash: probe.hash, tag: UInt32(id + 1), length: UInt32(truncatingIfNeeded: key.count),
+                            head0: probe.head0, head1: probe.head1)
+        if starts.count * 2 > slots.count { grow() }
+        return (id, true)
+    }
+
+    /// The id of `key`, or `nil` when it is not in the table.
+    @inline(__always)
+    public func find(_ key: UnsafeRawBufferPointer) -> Int? { lookup(key).id }
+
+    /// Probes for `key`: its id when present, else the empty slot where it would go; and its hash and head words.
+    @inline(__always)
+    private func lookup(_ key: UnsafeRawBufferPointer) -> (id: Int?, slot: Int, probe: (hash: UInt64, head0: UInt64, head1: UInt64)) {
         let hash = ByteTable.hash(key)
         let (head0, head1) = ByteTable.heads(key)
         let length = UInt32(truncatingIfNeeded: key.count)
@@ -49,33 +67,7 @@ public struct ByteTable: Sendable {
                 index = (index + 1) & mask
             }
         }
-        if let found { return (found, false) }
-        let id = starts.count
-        starts.append(arena.count)
-        arena.append(contentsOf: key)
-        slots[index] = Slot(hash: hash, tag: UInt32(id + 1), length: length, head0: head0, head1: head1)
-        if starts.count * 2 > slots.count { grow() }
-        return (id, true)
-    }
-
-    /// The id of `key`, or `nil` when it is not in the table.
-    @inline(__always)
-    public func find(_ key: UnsafeRawBufferPointer) -> Int? {
-        let hash = ByteTable.hash(key)
-        let (head0, head1) = ByteTable.heads(key)
-        let length = UInt32(truncatingIfNeeded: key.count)
-        var index = Int(truncatingIfNeeded: hash) & mask
-        return slots.withUnsafeBufferPointer { slots in
-            while true {
-                let slot = slots[index]
-                if slot.tag == 0 { return nil }
-                if slot.hash == hash, slot.length == length, slot.head0 == head0, slot.head1 == head1,
-                   key.count <= 16 || tailEquals(Int(slot.tag) - 1, key) {
-                    return Int(slot.tag) - 1
-                }
-                index = (index + 1) & mask
-            }
-        }
+        return (found, index, (hash, head0, head1))
     }
 
     /// Calls `body` with the bytes of key `id`.

@@ -289,7 +289,7 @@ struct LaneState {
                             for (column, chain) in output.enumerated() {
                                 if column > 0 { buffers[number].append(delimiter) }
                                 let (bytes, _) = value(chain, base: base, fields: fields, arena: values)
-                                LaneState.appendField(bytes, delimiter: delimiter, to: &buffers[number])
+                                CSVQuoting.append(bytes, delimiter: delimiter, to: &buffers[number])
                             }
                             buffers[number].append(contentsOf: terminators[number])
                         }
@@ -315,21 +315,6 @@ struct LaneState {
         _ = gateMemo[column].insert(bytes)
         gateFound[column].append(found)
         return !found.isEmpty
-    }
-
-    /// A CSV field with minimal quoting, as `CSVWriter` writes it.
-    @inline(__always)
-    static func appendField(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8, to output: inout [UInt8]) {
-        guard ByteScan.contains(delimiter, 0x22, 0x0A, 0x0D, in: bytes) else {
-            output.append(contentsOf: bytes)
-            return
-        }
-        output.append(0x22)
-        for byte in bytes {
-            if byte == 0x22 { output.append(0x22) }
-            output.append(byte)
-        }
-        output.append(0x22)
     }
 
     // MARK: - Chains
