@@ -28,6 +28,9 @@ public final class ColumnarLane: @unchecked Sendable {
     var classSizes: [Int32] { state.classSizes }
     func classKey(_ id: Int, into key: inout [UInt8]) { state.classKey(id, into: &key) }
 
+    /// Frees the class table once the run's class sizes are merged (the final pass needs only the sizes).
+    func releaseClasses() { state.releaseClasses() }
+
     /// Counts the k-anonymity class of every row of `chunk`; returns each row's class id within this lane.
     /// Errors number records from the chunk's first (``RecordError``).
     public func observe(_ chunk: DelimitedChunk) throws -> [UInt32] {
@@ -114,7 +117,7 @@ struct LaneState {
     /// Per output column the PII gate scans: what the detectors found in each value seen (bounded), by bytes.
     private var gateMemo: [ByteTable]
     private var gateFound: [[[String]]]
-    private static let gateMemoLimit = 1 << 16
+    private static let gateMemoLimit = 1 << 12
 
     private var memos: [PseudonymMemo]
     private var redactors: [RedactStep?]
@@ -357,6 +360,13 @@ struct LaneState {
             columnMap[column].append(UInt32(truncatingIfNeeded: canonicalId))
         }
         withUnsafeBytes(of: columnMap[column][raw]) { key.append(contentsOf: $0) }
+    }
+
+    mutating func releaseClasses() {
+        classes = ByteTable(capacity: 1)
+        classSizes = []
+        columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
+        columnCanonical = columnCanonical.map { _ in ByteTable(capacity: 1) }
     }
 
     /// The whole-run key of local class `id`: per quasi-identifier, the byte length, a colon, the NFC text.

@@ -218,6 +218,7 @@ public struct ClassCounts: Sendable {
             maps.append(map)
         }
         sizes = maps.map { map in map.map { totals[$0] } }
+        for lane in lanes { lane.releaseClasses() }
         count = totals.count
         suppressed = totals.count { Int($0) < k }
     }
