@@ -20,6 +20,39 @@ struct CLITests {
         #expect(try TestSupport.execute(TestSupport.sdataBinary, ["run"]).status == 2)
         #expect(try TestSupport.execute(TestSupport.sdataBinary, ["frobnicate"]).status == 2)
         #expect(try TestSupport.execute(TestSupport.sdataBinary, ["run", "a.yaml", "--all"]).status == 2)
+        let engine = try TestSupport.execute(TestSupport.sdataBinary, ["run", "a.yaml", "--engine", "fast"])
+        #expect(engine.status == 2)
+        #expect(engine.stderr.contains("--engine must be auto, row or columnar"))
+    }
+
+    /// The columnar engine through the CLI: the run log names it, and `--engine row` publishes the same bytes.
+    @Test func bothEnginesPublishTheSameCSVFromTheCommandLine() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var csv = "id,age,district\n"
+        for row in 0..<500 { csv += "\(row),\(20 + row % 50),\(["종로구", "중구", "\"강남구, 역삼\""][row % 3])\n" }
+        try TestSupport.write(csv, to: directory + "/pipelines/people.csv")
+        try TestSupport.write("""
+            id: people
+            source: { plugin: file, with: { path: people.csv } }
+            governance:
+              rules:
+                - generalize: { field: age, band: 10 }
+                - k_anonymity: { quasi_identifiers: [age, district], k: 20 }
+            publish: { formats: [csv] }
+            """, to: directory + "/pipelines/people.yaml")
+        var published: [Data] = []
+        for engine in ["columnar", "row"] {
+            let catalog = directory + "/catalog-" + engine
+            let run = try TestSupport.execute(TestSupport.sdataBinary,
+                                              ["run", "--all", "--engine", engine, "--catalog", catalog, "--log-level", "info"],
+                                              in: directory)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("engine=columnar") == (engine == "columnar"), "\(run.stderr)")
+            published.append(try Data(contentsOf: URL(fileURLWithPath: catalog + "/public/datasets/people/1/people.csv")))
+        }
+        #expect(published[0] == published[1])
+        #expect(!published[0].isEmpty)
     }
 
     @Test func initScaffoldsAProjectThatRuns() throws {
