@@ -151,7 +151,7 @@ final class ColumnarEngine {
                     var chunk = DelimitedChunk(bytes: texts[index], width: schema.count)
                     let outcome = chunk.parse(delimiter: file.delimiter, quote: file.quote,
                                               isLast: final && index == texts.count - 1)
-                    guard outcome == .parsed else { throw ChunkProblem(outcome: outcome, chunk: index) }
+                    guard outcome == .parsed else { throw ChunkProblem(outcome: outcome) }
                     let lane = laneStates[(firstChunk + index) % laneStates.count]
                     // Rows before this chunk are known only once the window is parsed: errors are numbered later.
                     let ids = try lane.observe(chunk)
@@ -307,7 +307,6 @@ final class BackgroundWriter: @unchecked Sendable {
 /// A parse problem of one chunk, turned into the row reader's message once the chunk's first line is known.
 struct ChunkProblem: Error {
     let outcome: DelimitedChunk.Outcome
-    let chunk: Int
 
     func error(path: String, width: Int, line: Int) -> any Error {
         switch outcome {

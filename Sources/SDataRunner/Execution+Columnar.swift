@@ -127,9 +127,9 @@ extension Execution {
     static func offload<T>(_ flag: CancellationFlag, _ body: @escaping () throws -> T) async throws -> T {
         nonisolated(unsafe) let body = body
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Sendable2<T>, any Error>) in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Handoff<T>, any Error>) in
                 DispatchQueue.global().async {
-                    continuation.resume(with: Result { Sendable2(value: try body()) })
+                    continuation.resume(with: Result { Handoff(value: try body()) })
                 }
             }.value
         } onCancel: {
@@ -139,7 +139,7 @@ extension Execution {
 }
 
 /// Moves a result from the worker thread back to the task that waits for it.
-struct Sendable2<T>: @unchecked Sendable { let value: T }
+struct Handoff<T>: @unchecked Sendable { let value: T }
 
 /// Set once when the run is cancelled (timeout, shutdown).
 final class CancellationFlag: @unchecked Sendable {

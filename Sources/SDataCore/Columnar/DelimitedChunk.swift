@@ -174,7 +174,6 @@ public struct DelimitedChunk: Sendable {
         if expected == 0 {
             self = DelimitedChunk(bytes: bytes, width: fieldCount)
         }
-        spans.reserveCapacity(0)
         bytes.append(contentsOf: unescaped)
         self.spans = spans
         self.rows = rows

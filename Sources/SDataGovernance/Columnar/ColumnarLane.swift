@@ -406,11 +406,7 @@ struct LaneState {
             pseudonymize(parameters[chain], input, into: &arena)
         case .band:
             if let number = TextKernels.integer(input) {
-                let wide = Int64(parameters[chain])
-                let low = GeneralizeRule.floorDivide(number, wide) * wide
-                TextKernels.appendInteger(low, to: &arena)
-                arena.append(UInt8(ascii: "-"))
-                TextKernels.appendInteger(low + wide - 1, to: &arena)
+                LaneState.appendBand(number, width: parameters[chain], to: &arena)
                 changed = !arena[from...].elementsEqual(input)
             } else {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
@@ -457,11 +453,7 @@ struct LaneState {
             switch method {
             case .band(let width):
                 if let number = TextKernels.integer(input) {
-                    let wide = Int64(width)
-                    let low = GeneralizeRule.floorDivide(number, wide) * wide
-                    TextKernels.appendInteger(low, to: &output)
-                    output.append(UInt8(ascii: "-"))
-                    TextKernels.appendInteger(low + wide - 1, to: &output)
+                    LaneState.appendBand(number, width: width, to: &output)
                     return !output[start...].elementsEqual(input)
                 }
             case .decimals(let scale):
@@ -501,6 +493,16 @@ struct LaneState {
             output.append(contentsOf: record[0].text.utf8)
             return redactor.stats.valuesChanged != before
         }
+    }
+
+    /// `generalize: { band: width }` of an integer: `low-high`, as the row engine writes it.
+    @inline(__always)
+    static func appendBand(_ number: Int64, width: Int, to output: inout [UInt8]) {
+        let wide = Int64(width)
+        let low = GeneralizeRule.floorDivide(number, wide) * wide
+        TextKernels.appendInteger(low, to: &output)
+        output.append(UInt8(ascii: "-"))
+        TextKernels.appendInteger(low + wide - 1, to: &output)
     }
 
     private mutating func pseudonymize(_ id: Int, _ input: UnsafeRawBufferPointer, into output: inout [UInt8]) {

@@ -64,8 +64,6 @@ public final class ColumnarPlan: @unchecked Sendable {
     public let gateMode: PIIGateMode
     public let roles: [String: FieldRole]
 
-    /// Whether the stage must be read once before governing (to count k-anonymity classes).
-    public var observes: Bool { kAnonymity != nil }
     /// The k of the k-anonymity rule, if there is one.
     public var k: Int? { kAnonymity?.k }
 
