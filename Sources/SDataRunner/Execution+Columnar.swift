@@ -44,7 +44,7 @@ extension Execution {
             throw GovernanceError("\(spec.file): \(error.message)")
         }
         guard let plan = compiled else { return try handOver("a rule has no columnar form", mode: mode) }
-        let lanes = (0 ..< engine.lanes).map { ColumnarLane(plan: plan, index: $0) }
+        let lanes = (0 ..< engine.lanes).map { _ in ColumnarLane(plan: plan) }
         runner.progress.update(spec.id, .extracting, 0)
         let staged: [ColumnarEngine.StagedChunk]
         let started = ContinuousClock.now

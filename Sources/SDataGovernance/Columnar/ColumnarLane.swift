@@ -9,14 +9,10 @@ import Foundation
 /// The state is a value (``LaneState``) taken out of the lane for the length of a chunk, so that the per-field loops
 /// run on local memory, without the exclusivity checks and reference counting of class properties.
 public final class ColumnarLane: @unchecked Sendable {
-    let plan: ColumnarPlan
-    public let index: Int
     private var state: LaneState
     let scanner = PIIScanner()
 
-    public init(plan: ColumnarPlan, index: Int) {
-        self.plan = plan
-        self.index = index
+    public init(plan: ColumnarPlan) {
         state = LaneState(plan: plan)
     }
 
