@@ -107,7 +107,7 @@ public struct PipelineRunner: Sendable {
         }
         let slotHolder = holder + "/" + spec.id
         func releaseSlot() async {
-            if let slot { try? await Task.detached { try await store.releaseLease(slot, holder: slotHolder) }.value }
+            if let slot { try? await store.releaseLease(slot, holder: slotHolder) }
         }
         do {
             guard try await store.acquireLease(name, holder: holder, ttl: ttl, now: Date()) else {
@@ -144,7 +144,7 @@ public struct PipelineRunner: Sendable {
             if !renewed { logger.error("lost the pipeline's lease; cancelling the run", metadata: ["pipeline": "\(spec.id)"]) }
             return renewed
         }, body: { await self.runAttempts(spec) })
-        try? await Task.detached { try await store.releaseLease(name, holder: holder) }.value
+        try? await store.releaseLease(name, holder: holder)
         await releaseSlot()
         return summary
     }

@@ -141,6 +141,21 @@ import SDataCatalog
         #expect(winners == 1)
     }
 
+    /// A shutdown cancels the task that holds a lease; giving it up is clean-up and must still happen, or every
+    /// other process is kept out until it expires.
+    @Test(arguments: StoreBackend.available)
+    func aCancelledTaskStillReleasesItsLease(_ backend: StoreBackend) async throws {
+        let (store, _) = try backend.makeStore()
+        #expect(try await store.acquireLease("catalog-dump", holder: "A", ttl: 600, now: Date()))
+        let task = Task {
+            while !Task.isCancelled { await Task.yield() }
+            try await store.releaseLease("catalog-dump", holder: "A")
+        }
+        task.cancel()
+        try await task.value
+        #expect(try await store.leases().isEmpty)
+    }
+
     @Test(arguments: StoreBackend.available)
     func theAuditLogIsAChainAndAppendOnly(_ backend: StoreBackend) async throws {
         let (store, location) = try backend.makeStore()

@@ -42,6 +42,9 @@ public protocol CatalogStore: RunQueue, StoreTransfer, Sendable {
     func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool
     /// Extends a lease still held by `holder`; false when it was lost (expired and taken over).
     func renewLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> Bool
+    /// Gives the lease up if `holder` still has it. Runs to completion even when the calling task is cancelled:
+    /// releasing is the clean-up of a run or a lock that a shutdown (SIGTERM) is ending, and a lease left behind
+    /// would keep every other process out until it expires.
     func releaseLease(_ name: String, holder: String) async throws
     func leases() async throws -> [Lease]
 

@@ -522,7 +522,10 @@ public final class PostgresCatalogStore: CatalogStore {
     }
 
     public func releaseLease(_ name: String, holder: String) async throws {
-        try await execute("DELETE FROM leases WHERE name = \(name) AND holder = \(holder)")
+        // Detached: a cancelled task's query would be abandoned (see the protocol).
+        try await Task.detached {
+            try await self.execute("DELETE FROM leases WHERE name = \(name) AND holder = \(holder)")
+        }.value
     }
 
     public func leases() async throws -> [Lease] {

@@ -431,9 +431,13 @@ public final class SQLiteCatalogStore: CatalogStore {
     }
 
     public func releaseLease(_ name: String, holder: String) async throws {
-        try await database.write { db in
-            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
-        }
+        let database = self.database
+        // Detached: GRDB stops a cancelled task's access before it starts (see the protocol).
+        try await Task.detached {
+            try await database.write { db in
+                try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
+            }
+        }.value
     }
 
     public func leases() async throws -> [Lease] {
