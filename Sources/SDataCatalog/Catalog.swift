@@ -68,27 +68,26 @@ public struct Catalog: Sendable {
     @discardableResult
     public func recover(now: Date = Date()) async throws -> [String] {
         var repaired: [String] = []
-        let live = Set(try await store.leases().filter { $0.isLive(at: now) }.map(\.name))
-        var liveRuns: Set<String> = []
-        for var run in try await store.runningRuns() {
-            if live.contains("pipeline:" + run.pipeline) {
-                liveRuns.insert(run.id)
-                continue
-            }
-            run.status = .failed
-            run.finishedAt = now
-            run.error = "interrupted: the process ended before the run finished (stale); nothing from it was published"
-            try await store.finishRun(run)
+        let reason = "interrupted: the process ended before the run finished (stale); nothing from it was published"
+        for run in try await store.failStaleRuns(now: now, reason: reason) {
             if try await store.rawKey(runId: run.id) != nil {
                 try await store.destroyRawKey(runId: run.id, reason: "interrupted run")
             }
             FileSystem.removeTree(layout.rawRunDirectory(run.id))
             repaired.append("run \(run.id) of \(run.pipeline) marked failed (interrupted)")
         }
-        for entry in artifacts.drafts() where !liveRuns.contains(entry) {
-            // A draft of a run that is neither live nor still recorded as running is debris.
-            if try await store.runningRuns().contains(where: { $0.id == entry }) { continue }
-            artifacts.discardDraft(layout.draftsDirectory + "/" + entry)
+        // A run's draft is made after its run is recorded as running, so the runs read after the listing include
+        // the run of every draft still in use; the others are debris. A dump being written (`dump-….zip`) grows
+        // all the time: it is debris once nothing has written to it for a while.
+        let drafts = artifacts.drafts()
+        let running = Set(try await store.runningRuns().map(\.id))
+        for entry in drafts where !running.contains(entry) {
+            let path = layout.draftsDirectory + "/" + entry
+            if entry.hasPrefix(CatalogDump.draftPrefix),
+               FileSystem.modificationDate(path).map({ now.timeIntervalSince($0) < CatalogDump.abandonedAfter }) ?? false {
+                continue
+            }
+            artifacts.discardDraft(path)
             repaired.append("draft \(entry) deleted")
         }
         for dataset in artifacts.datasetFolders() {

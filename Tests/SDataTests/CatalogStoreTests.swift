@@ -141,6 +141,40 @@ import SDataCatalog
         #expect(winners == 1)
     }
 
+    /// Only runs whose pipeline lease is gone or expired are stale; a run taking its lease and beginning while the
+    /// check runs (another process starting up) is never caught between the two.
+    @Test(arguments: StoreBackend.available)
+    func onlyRunsWithoutALiveLeaseAreMarkedStale(_ backend: StoreBackend) async throws {
+        let (store, _) = try backend.makeStore()
+        let now = Date()
+        try await store.beginRun(Self.run("dead", "a", at: 0))
+        try await store.beginRun(Self.run("expired", "b", at: 0))
+        #expect(try await store.acquireLease("pipeline:b", holder: "B", ttl: 5, now: now.addingTimeInterval(-10)))
+        try await store.beginRun(Self.run("live", "c", at: 0))
+        #expect(try await store.acquireLease("pipeline:c", holder: "C", ttl: 60, now: now))
+        let failed = try await store.failStaleRuns(now: now, reason: "stale")
+        #expect(Set(failed.map(\.id)) == ["dead", "expired"])
+        #expect(failed.allSatisfy { $0.status == .failed && $0.error == "stale" && $0.finishedAt != nil })
+        #expect(try await store.runningRuns().map(\.id) == ["live"])
+        #expect(try await store.runs(pipeline: "a", limit: 1).first?.status == .failed)
+        #expect(try await store.auditLog().filter { $0.kind == "run.failed" }.count == 2)
+
+        // Processes starting runs (lease, then run) while another repairs: no live run is ever marked failed.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for index in 0..<60 {
+                    #expect(try await store.acquireLease("pipeline:p\(index)", holder: "P", ttl: 60, now: Date()))
+                    try await store.beginRun(Self.run("p\(index)", "p\(index)", at: Double(index)))
+                }
+            }
+            group.addTask {
+                for _ in 0..<60 { _ = try await store.failStaleRuns(now: Date(), reason: "stale") }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await store.runningRuns().count == 61, "the live run and all sixty new ones are still running")
+    }
+
     /// A shutdown cancels the task that holds a lease; giving it up is clean-up and must still happen, or every
     /// other process is kept out until it expires.
     @Test(arguments: StoreBackend.available)

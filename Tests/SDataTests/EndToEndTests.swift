@@ -217,11 +217,25 @@ struct EndToEndTests {
         try await catalog.store.beginRun(RunRecord(id: "killed", pipeline: "small", startedAt: Date(), specHash: "x"))
         try TestSupport.write("partial", to: catalog.layout.draftsDirectory + "/killed/small.csv")
         try TestSupport.write("partial", to: catalog.layout.versionDirectory("small", 2) + "/small.csv")
+        // A dump whose process died long ago, and what another process is doing now: a run holding its lease with
+        // its draft, and a dump being written.
+        let drafts = catalog.layout.draftsDirectory
+        try TestSupport.write("zip", to: drafts + "/dump-abandoned.zip")
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)],
+                                              ofItemAtPath: drafts + "/dump-abandoned.zip")
+        try TestSupport.write("zip", to: drafts + "/dump-growing.zip")
+        #expect(try await catalog.store.acquireLease("pipeline:other", holder: "elsewhere", ttl: 60, now: Date()))
+        try await catalog.store.beginRun(RunRecord(id: "alive", pipeline: "other", startedAt: Date(), specHash: "x"))
+        try TestSupport.write("partial", to: drafts + "/alive/other.csv")
         let repaired = try await catalog.recover()
-        #expect(repaired.count == 3)
+        #expect(repaired.count == 4, "\(repaired)")
         #expect(try await catalog.store.runs(pipeline: "small", limit: 5).first { $0.id == "killed" }?.status == .failed)
         #expect(!FileManager.default.fileExists(atPath: catalog.layout.versionDirectory("small", 2)))
-        #expect(!FileManager.default.fileExists(atPath: catalog.layout.draftsDirectory + "/killed"))
+        #expect(!FileManager.default.fileExists(atPath: drafts + "/killed"))
+        #expect(!FileManager.default.fileExists(atPath: drafts + "/dump-abandoned.zip"))
+        #expect(FileManager.default.fileExists(atPath: drafts + "/dump-growing.zip"))
+        #expect(FileManager.default.fileExists(atPath: drafts + "/alive/other.csv"))
+        #expect(try await catalog.store.runningRuns().map(\.id) == ["alive"])
         #expect(try await catalog.recover().isEmpty)
     }
 

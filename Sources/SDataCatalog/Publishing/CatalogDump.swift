@@ -7,6 +7,11 @@ import ZIPFoundation
 /// checksum manifest, in `public/dumps/`. A dump verifies itself (``verify(_:)``): every file in it is listed in
 /// `MANIFEST.sha256` with its SHA-256, and nothing else is in it.
 public enum CatalogDump {
+    /// A dump is built as `.drafts/dump-<uuid>.zip`; ``Catalog/recover(now:)`` deletes one that nothing has written
+    /// to for `abandonedAfter` seconds (its process died), and leaves a growing one alone.
+    static let draftPrefix = "dump-"
+    static let abandonedAfter: TimeInterval = 15 * 60
+
     public struct Made: Sendable, Codable {
         public var file: String
         public var bytes: Int
@@ -30,7 +35,7 @@ public enum CatalogDump {
         try FileManager.default.createDirectory(atPath: dumps, withIntermediateDirectories: true)
         let stamp = Timestamp.string(now).prefix(19).replacing(":", with: "").replacing("-", with: "")
         let name = "catalog-\(stamp)Z.zip"
-        let draft = layout.draftsDirectory + "/dump-\(UUID().uuidString).zip"
+        let draft = layout.draftsDirectory + "/" + draftPrefix + "\(UUID().uuidString).zip"
         defer { try? FileManager.default.removeItem(atPath: draft) }
         var manifest: [(String, String)] = []
         var datasetCount = 0

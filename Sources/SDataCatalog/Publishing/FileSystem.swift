@@ -91,6 +91,11 @@ enum FileSystem {
         close(descriptor)
     }
 
+    /// When the file was last written; `nil` when it does not exist.
+    static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
     static func contents(ofDirectory path: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
     }

@@ -11,6 +11,11 @@ public protocol CatalogStore: RunQueue, StoreTransfer, Sendable {
     func runs(pipeline: String?, limit: Int) async throws -> [RunRecord]
     /// Runs still marked running (after a crash they are stale).
     func runningRuns() async throws -> [RunRecord]
+    /// Marks failed, with `reason` and an audit entry each, the runs still marked running whose pipeline lease
+    /// (`pipeline:<id>`) is missing or expired at `now`: their process died. Atomic, so that a run whose process is
+    /// just taking the lease and beginning the run is never caught between reading the leases and the runs.
+    /// Returns the runs it marked.
+    func failStaleRuns(now: Date, reason: String) async throws -> [RunRecord]
 
     func latestVersion(dataset: String) async throws -> VersionRecord?
     func versions(dataset: String) async throws -> [VersionRecord]

@@ -251,8 +251,32 @@ public final class PostgresCatalogStore: CatalogStore {
                     rows_in = \(run.rowsIn), rows_out = \(run.rowsOut), rows_suppressed = \(run.rowsSuppressed),
                     version = \(run.version), error = \(run.error) WHERE id = \(run.id)
                 """, logger: self.logger)
-            try await self.audit(connection, kind: "run.\(run.status.rawValue)", subject: run.pipeline,
-                                 detail: "run \(run.id)" + (run.version.map { " version \($0)" } ?? ""))
+            try await self.auditFinished(connection, run)
+        }
+    }
+
+    private func auditFinished(_ connection: PostgresConnection, _ run: RunRecord) async throws {
+        try await audit(connection, kind: "run.\(run.status.rawValue)", subject: run.pipeline,
+                        detail: "run \(run.id)" + (run.version.map { " version \($0)" } ?? ""))
+    }
+
+    public func failStaleRuns(now: Date, reason: String) async throws -> [RunRecord] {
+        try await prepared()
+        return try await transaction { connection in
+            // One statement, one snapshot: a run recorded as running had its lease committed before it began, so
+            // the snapshot that shows the run shows its lease too, unless that lease has expired.
+            var failed: [RunRecord] = []
+            for try await row in try await connection.query("""
+                UPDATE runs SET status = 'failed', finished_at = \(Timestamp.string(now)), error = \(reason)
+                WHERE status = 'running' AND NOT EXISTS (
+                    SELECT 1 FROM leases WHERE leases.name = 'pipeline:' || runs.pipeline
+                        AND leases.expires_at > \(now.timeIntervalSince1970))
+                RETURNING \(unescaped: Self.runColumns)
+                """, logger: self.logger) {
+                failed.append(try Self.run(row))
+            }
+            for run in failed { try await self.auditFinished(connection, run) }
+            return failed
         }
     }
 

@@ -177,14 +177,34 @@ public final class SQLiteCatalogStore: CatalogStore {
     }
 
     public func finishRun(_ run: RunRecord) async throws {
+        try await database.write { db in try SQLiteCatalogStore.finish(db, run) }
+    }
+
+    private static func finish(_ db: Database, _ run: RunRecord) throws {
+        try db.execute(sql: """
+            UPDATE runs SET finished_at = ?, status = ?, rows_in = ?, rows_out = ?, rows_suppressed = ?, version = ?,
+                error = ? WHERE id = ?
+            """, arguments: [run.finishedAt.map(Timestamp.string), run.status.rawValue, run.rowsIn, run.rowsOut,
+                             run.rowsSuppressed, run.version, run.error, run.id])
+        try audit(db, kind: "run.\(run.status.rawValue)", subject: run.pipeline,
+                  detail: "run \(run.id)" + (run.version.map { " version \($0)" } ?? ""))
+    }
+
+    public func failStaleRuns(now: Date, reason: String) async throws -> [RunRecord] {
         try await database.write { db in
-            try db.execute(sql: """
-                UPDATE runs SET finished_at = ?, status = ?, rows_in = ?, rows_out = ?, rows_suppressed = ?, version = ?,
-                    error = ? WHERE id = ?
-                """, arguments: [run.finishedAt.map(Timestamp.string), run.status.rawValue, run.rowsIn, run.rowsOut,
-                                 run.rowsSuppressed, run.version, run.error, run.id])
-            try SQLiteCatalogStore.audit(db, kind: "run.\(run.status.rawValue)", subject: run.pipeline,
-                                         detail: "run \(run.id)" + (run.version.map { " version \($0)" } ?? ""))
+            // One write transaction: no lease or run can change between the read and the updates.
+            let stale = try Row.fetchAll(db, sql: """
+                SELECT * FROM runs WHERE status = 'running' AND NOT EXISTS (
+                    SELECT 1 FROM leases WHERE leases.name = 'pipeline:' || runs.pipeline AND leases.expires_at > ?)
+                """, arguments: [now.timeIntervalSince1970]).map(SQLiteCatalogStore.run)
+            return try stale.map { run in
+                var failed = run
+                failed.status = .failed
+                failed.finishedAt = now
+                failed.error = reason
+                try SQLiteCatalogStore.finish(db, failed)
+                return failed
+            }
         }
     }
 
