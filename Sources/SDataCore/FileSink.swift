@@ -13,12 +13,12 @@ public final class FileSink {
     private var buffer: [UInt8] = []
     private let capacity: Int
     /// Called with each buffer just before it is written (checksums).
-    private let observer: (([UInt8]) -> Void)?
+    private let observer: ((UnsafeRawBufferPointer) -> Void)?
     public private(set) var bytesWritten = 0
 
     /// Creates `path`. With `exclusive`, the file must not exist yet; otherwise an existing file is truncated.
     public init(path: String, exclusive: Bool = true, mode: Int32 = 0o644, capacity: Int = 1 << 20,
-                observer: (([UInt8]) -> Void)? = nil) throws(FileSinkError) {
+                observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(FileSinkError) {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
         descriptor = open(path, flags, mode_t(mode))
         guard descriptor >= 0 else { throw FileSinkError("cannot create", path: path) }
@@ -44,15 +44,18 @@ public final class FileSink {
             return
         }
         try flush()
-        observer?(bytes)
-        guard bytes.withUnsafeBytes({ writeAll($0) }) else { throw FileSinkError("cannot write", path: path) }
+        let written = bytes.withUnsafeBytes { raw in
+            observer?(raw)
+            return writeAll(raw)
+        }
+        guard written else { throw FileSinkError("cannot write", path: path) }
         bytesWritten += bytes.count
     }
 
     /// Writes `raw` straight to the file after whatever the buffer holds (large sealed blocks: no copy into it).
     public func writeDirect(_ raw: UnsafeRawBufferPointer) throws(FileSinkError) {
         try flush()
-        if let observer { observer(Array(raw)) }
+        observer?(raw)
         guard writeAll(raw) else { throw FileSinkError("cannot write", path: path) }
         bytesWritten += raw.count
     }
@@ -84,8 +87,10 @@ public final class FileSink {
     /// Hands the buffer to the kernel.
     public func flush() throws(FileSinkError) {
         guard !buffer.isEmpty else { return }
-        observer?(buffer)
-        guard buffer.withUnsafeBytes({ writeAll($0) }) else { throw FileSinkError("cannot write", path: path) }
+        guard buffer.withUnsafeBytes({ raw in
+            observer?(raw)
+            return writeAll(raw)
+        }) else { throw FileSinkError("cannot write", path: path) }
         bytesWritten += buffer.count
         buffer.removeAll(keepingCapacity: true)
     }

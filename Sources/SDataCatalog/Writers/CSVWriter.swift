@@ -57,5 +57,10 @@ public final class CSVWriter: FormatWriter {
         try output.write(bytes: bytes)
     }
 
+    /// The same for a large block of formatted rows, written without another copy.
+    public func writeFormatted(raw bytes: UnsafeRawBufferPointer) throws(CatalogError) {
+        try output.write(raw: bytes)
+    }
+
     public func finish() throws(CatalogError) -> (bytes: Int, sha256: String) { try output.finish() }
 }

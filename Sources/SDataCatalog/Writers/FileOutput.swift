@@ -32,6 +32,11 @@ final class FileOutput {
         do { try sink.write(bytes) } catch { throw CatalogError(error.description) }
     }
 
+    /// A large block straight to the file, hashed on the way.
+    func write(raw: UnsafeRawBufferPointer) throws(CatalogError) {
+        do { try sink.writeDirect(raw) } catch { throw CatalogError(error.description) }
+    }
+
     /// Flushes and syncs; returns the size and SHA-256 of everything written.
     func finish() throws(CatalogError) -> (bytes: Int, sha256: String) {
         do { try sink.sync() } catch { throw CatalogError(error.description) }

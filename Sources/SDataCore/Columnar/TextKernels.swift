@@ -8,44 +8,63 @@ public enum TextKernels {
     /// except one the text sits on exactly; those are settled with one fused multiply-add). Returns false for
     /// anything else (exponents, signs other than `-`, long numbers), leaving `output` as it was.
     public static func appendFixed(_ text: UnsafeRawBufferPointer, scale: Int, to output: inout [UInt8]) -> Bool {
+        guard scale >= 0, scale <= 17 else { return false }
+        return appendThrough(&output, bound: text.count + scale + 3) { fixed(text, scale: scale, into: $0) }
+    }
+
+    /// ``appendFixed(_:scale:to:)`` into `output`, which has room for `text.count + scale + 3` bytes: the number of
+    /// bytes written, or -1 (nothing meant) when the kernel cannot vouch for the value.
+    public static func fixed(_ text: UnsafeRawBufferPointer, scale: Int, into output: UnsafeMutablePointer<UInt8>) -> Int {
         let count = text.count
-        guard count > 0, count <= 40, scale >= 0, scale <= 17 else { return false }
+        guard count > 0, count <= 40, scale >= 0, scale <= 17 else { return -1 }
         var index = 0
         let negative = text[0] == UInt8(ascii: "-")
         if negative { index = 1 }
         let integerStart = index
         while index < count, text[index] &- 48 < 10 { index += 1 }
         let integerEnd = index
-        guard integerEnd > integerStart else { return false }
+        guard integerEnd > integerStart else { return -1 }
         var fractionStart = index, fractionEnd = index
         if index < count {
-            guard text[index] == UInt8(ascii: "."), index + 1 < count else { return false }
+            guard text[index] == UInt8(ascii: "."), index + 1 < count else { return -1 }
             index += 1
             fractionStart = index
             while index < count, text[index] &- 48 < 10 { index += 1 }
-            guard index == count else { return false }
+            guard index == count else { return -1 }
             fractionEnd = index
         }
         var significantStart = integerStart
         while significantStart < integerEnd - 1, text[significantStart] == UInt8(ascii: "0") { significantStart += 1 }
         let integerDigits = text[significantStart] == UInt8(ascii: "0") ? 0 : integerEnd - significantStart
         let fractionDigits = fractionEnd - fractionStart
-        guard integerDigits + max(fractionDigits, scale + 1) <= 15 else { return false }
+        guard integerDigits + max(fractionDigits, scale + 1) <= 15 else { return -1 }
 
         // The kept digits go straight to `output`: the integer part (at least "0"), the point, `scale` fraction
         // digits padded with zeros; rounding up then carries through them in place.
-        if negative { output.append(UInt8(ascii: "-")) }
-        let first = output.count
+        var written = 0
+        if negative {
+            output[0] = UInt8(ascii: "-")
+            written = 1
+        }
+        let first = written
         if integerDigits == 0 {
-            output.append(48)
+            output[written] = 48
+            written += 1
         } else {
-            for position in significantStart ..< integerEnd { output.append(text[position]) }
+            for position in significantStart ..< integerEnd {
+                output[written] = text[position]
+                written += 1
+            }
         }
         if scale > 0 {
-            output.append(UInt8(ascii: "."))
-            for place in 0 ..< scale { output.append(place < fractionDigits ? text[fractionStart + place] : 48) }
+            output[written] = UInt8(ascii: ".")
+            written += 1
+            for place in 0 ..< scale {
+                output[written] = place < fractionDigits ? text[fractionStart + place] : 48
+                written += 1
+            }
         }
-        guard fractionDigits > scale else { return true }
+        guard fractionDigits > scale else { return written }
         let next = text[fractionStart + scale]
         var roundUp = next > UInt8(ascii: "5")
         if next == UInt8(ascii: "5") {
@@ -58,12 +77,9 @@ public enum TextKernels {
                 roundUp = true
             } else {
                 // The text sits on a boundary: compare the binary value with it exactly.
-                guard let value = Double(String(decoding: text, as: UTF8.self)) else {
-                    output.removeSubrange((negative ? first - 1 : first)...)
-                    return false
-                }
+                guard let value = Double(String(decoding: text, as: UTF8.self)) else { return -1 }
                 var boundary = 0.0
-                for position in first ..< output.count where output[position] != UInt8(ascii: ".") {
+                for position in first ..< written where output[position] != UInt8(ascii: ".") {
                     boundary = boundary * 10 + Double(output[position] - 48)
                 }
                 boundary = boundary * 10 + 5
@@ -73,12 +89,12 @@ public enum TextKernels {
                 if difference > 0 {
                     roundUp = true
                 } else if difference == 0 {
-                    roundUp = (output[output.count - 1] - 48) & 1 == 1  // a tie: to even
+                    roundUp = (output[written - 1] - 48) & 1 == 1  // a tie: to even
                 }
             }
         }
         if roundUp {
-            var position = output.count - 1
+            var position = written - 1
             while position >= first {
                 let digit = output[position]
                 if digit == UInt8(ascii: ".") {
@@ -91,9 +107,25 @@ public enum TextKernels {
                     break
                 }
             }
-            if position < first { output.insert(UInt8(ascii: "1"), at: first) }
+            if position < first {
+                (output + first + 1).update(from: output + first, count: written - first)
+                output[first] = UInt8(ascii: "1")
+                written += 1
+            }
         }
-        return true
+        return written
+    }
+
+    /// Runs a pointer kernel on `bound` bytes of room at the end of `output`, keeping what it wrote; false when it
+    /// declined (-1), leaving `output` as it was.
+    @inline(__always)
+    static func appendThrough(_ output: inout [UInt8], bound: Int,
+                              _ kernel: (UnsafeMutablePointer<UInt8>) -> Int) -> Bool {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: bound))
+        let written = output.withUnsafeMutableBufferPointer { kernel($0.baseAddress! + start) }
+        output.removeLast(written < 0 ? bound : bound - written)
+        return written >= 0
     }
 
     /// `Int64(text)`: an optional sign and up to 18 ASCII digits; `nil` for anything else (which the caller reads the
@@ -122,17 +154,30 @@ public enum TextKernels {
     /// Appends the decimal digits of `value`.
     @inline(__always)
     public static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
+        _ = appendThrough(&output, bound: 20) { integerDigits(value, into: $0) }
+    }
+
+    /// The decimal digits of `value` (at most 20 bytes) into `output`; returns how many.
+    @inline(__always)
+    public static func integerDigits(_ value: Int64, into output: UnsafeMutablePointer<UInt8>) -> Int {
         var magnitude = value.magnitude
-        if value < 0 { output.append(UInt8(ascii: "-")) }
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { scratch in
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { scratch in
             var position = scratch.count
             repeat {
                 position -= 1
                 scratch[position] = UInt8(48 + magnitude % 10)
                 magnitude /= 10
             } while magnitude > 0
-            output.append(contentsOf: scratch[position...])
+            var written = 0
+            if value < 0 {
+                output[0] = UInt8(ascii: "-")
+                written = 1
+            }
+            let digits = scratch.count - position
+            (output + written).update(from: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + position,
+                                      count: digits)
+            return written + digits
         }
     }
 
@@ -140,7 +185,13 @@ public enum TextKernels {
     /// `DateTime.description` would. `nil` for any other shape or for values the fast check cannot vouch for (days
     /// after the 28th, leap seconds, `-00:00`), which take the row engine's path.
     public static func appendTruncatedDateTime(_ text: UnsafeRawBufferPointer, unit: TimeUnit, to output: inout [UInt8]) -> Bool {
-        guard text.count == 25 else { return false }
+        appendThrough(&output, bound: 25) { truncatedDateTime(text, unit: unit, into: $0) }
+    }
+
+    /// ``appendTruncatedDateTime(_:unit:to:)`` into 25 bytes of `output`: 25, or -1 when the kernel declines.
+    public static func truncatedDateTime(_ text: UnsafeRawBufferPointer, unit: TimeUnit,
+                                         into output: UnsafeMutablePointer<UInt8>) -> Int {
+        guard text.count == 25 else { return -1 }
         @inline(__always) func digits(_ at: Int, _ count: Int) -> Int? {
             var value = 0
             for index in at ..< at + count {
@@ -158,7 +209,7 @@ public enum TextKernels {
               let minute = digits(14, 2), minute < 60, let second = digits(17, 2), second < 60,
               let offsetHours = digits(20, 2), let offsetMinutes = digits(23, 2), offsetMinutes < 60,
               offsetHours * 60 + offsetMinutes <= 18 * 60,
-              text[19] == UInt8(ascii: "+") || offsetHours + offsetMinutes > 0 else { return false }
+              text[19] == UInt8(ascii: "+") || offsetHours + offsetMinutes > 0 else { return -1 }
         let keep: Int  // bytes of the text kept before the zeroed part
         switch unit {
         case .second: keep = 19
@@ -168,18 +219,16 @@ public enum TextKernels {
         case .month: keep = 8
         case .year: keep = 5
         }
-        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[0 ..< keep]))
+        let source = text.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        output.update(from: source, count: 25)
         // "0000-01-01T00:00:00" from `keep` on: the zeroed fields, the separators kept.
         for position in keep ..< 19 {
             switch position {
-            case 4, 7: output.append(UInt8(ascii: "-"))
-            case 10: output.append(UInt8(ascii: "T"))
-            case 13, 16: output.append(UInt8(ascii: ":"))
-            case 6, 9: output.append(UInt8(ascii: "1"))
-            default: output.append(48)
+            case 4, 7, 10, 13, 16: break
+            case 6, 9: output[position] = UInt8(ascii: "1")
+            default: output[position] = 48
             }
         }
-        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[19 ..< 25]))
-        return true
+        return 25
     }
 }
