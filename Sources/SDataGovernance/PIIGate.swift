@@ -32,16 +32,18 @@ final class PIIScanner {
         return !found.isEmpty
     }
 
-    /// The names of the detectors that find something in `text`, counted as findings; no memo (the columnar engine
-    /// memoizes by bytes and calls ``record(_:field:)`` for repeats).
+    /// The names of the detectors that find something in `text`, counted as findings; no memo.
     func detect(_ text: String, field: String) -> [String] {
-        let scalars = Array((TextNormalizer.needsNormalizing(text) ? TextNormalizer.normalize(text) : text).unicodeScalars)
-        var found: [String] = []
-        for detector in detectors where detector.found(in: scalars) {
-            found.append(detector.name)
-            findings["\(field):\(detector.name)", default: 0] += 1
-        }
+        let found = detectNames(text)
+        record(found, field: field)
         return found
+    }
+
+    /// The names of the detectors that find something in `text`, not counted (the columnar engine counts them
+    /// only for the rows it publishes, with ``record(_:field:)``).
+    func detectNames(_ text: String) -> [String] {
+        let scalars = Array((TextNormalizer.needsNormalizing(text) ? TextNormalizer.normalize(text) : text).unicodeScalars)
+        return detectors.filter { $0.found(in: scalars) }.map(\.name)
     }
 
     /// Counts findings already known for a value seen again.

@@ -13,14 +13,15 @@ import SDataCatalog
 
 /// The columnar engine: a delimited file governed in record-aligned chunks on every core.
 ///
-/// Pass 1 reads the file in chunks of about ``chunkSize`` bytes cut at record boundaries, and for each chunk, on one
-/// of ``lanes`` workers: checks it is UTF-8, parses it into field spans, computes each row's k-anonymity class (the
-/// generalized quasi-identifiers, counted per class — counts, not rows) and seals the raw text with the row class ids
-/// into the encrypted stage (AES-GCM, the run's key). Pass 2 reads the stage back, and per chunk on the workers:
-/// decrypts, parses, looks each row's class size up by its staged id, runs every rule's byte kernel and formats the
-/// published rows as CSV. The current thread writes the chunks' output in input order, so the result is
-/// byte-identical to a sequential run, and hashes it on the way (the draft's writers). At most ``window`` chunks are
-/// in memory at once, so memory stays flat whatever the input size.
+/// Pass 1 reads the file in chunks of about ``chunkSize`` bytes cut at record boundaries, seals each chunk's raw text
+/// into the encrypted stage (AES-GCM, the run's key) when the stage is kept (``durableStage``) and, on one of ``lanes`` workers: checks it is UTF-8, parses it
+/// into field spans, runs every rule's byte kernel, counts each row's k-anonymity class (counts, not rows), finds what
+/// the PII gate would report and formats the rows as CSV, sealed into a governed file beside the stage. Pass 2, when
+/// the class sizes of the whole run are known, reads the governed file back and per chunk on the workers: decrypts,
+/// drops the rows of small classes (and, with `pii_gate: suppress`, those with findings), counts the findings of the
+/// rows kept. The current thread writes the chunks' output in input order, so the result is byte-identical to a
+/// sequential run, and hashes it on the way (the draft's writers). At most ``window`` chunks are in memory at once, so
+/// memory stays flat whatever the input size.
 final class ColumnarEngine {
     /// Why the row engine must run instead (said in the run log).
     struct Unsupported: Error { let reason: String }
@@ -32,8 +33,9 @@ final class ColumnarEngine {
     let chunkSize: Int
     let progress: (RunPhase, Int) -> Void
     let cancelled: () -> Bool
-    /// Whether the stage outlives the run (raw retention): then it is synced to disk like any kept file. A stage
-    /// destroyed when the run ends is scratch, and a crash leaves only ciphertext whose key the clean-up destroys.
+    /// Whether the stage outlives the run (raw retention): then the raw text is staged and synced to disk like any
+    /// kept file. A stage the run would destroy at its end is never read (pass 2 reads the governed file), so it is
+    /// not written: no raw personal data reaches the disk at all.
     var durableStage = true
     private(set) var rowsIn = 0
 
@@ -89,22 +91,30 @@ final class ColumnarEngine {
         }
     }
 
-    // MARK: - Pass 1: stage and count
+    // MARK: - Pass 1: stage, govern and count
 
     struct StagedChunk {
         let rows: Int
         let lineFeeds: Int
     }
 
-    /// Reads the file into the stage, counting classes in `lanes`; returns each chunk's row count, in order.
+    /// Where pass 1 leaves the governed rows for pass 2: beside the stage, sealed with the same key, deleted when
+    /// pass 2 is done.
+    var governedPath: String { stagePath + ".governed" }
+
+    /// Reads the file into the stage and governs it on the lanes: returns each chunk's row count, in order.
     ///
-    /// A staged chunk is two sealed boxes, each `[UInt32 length][AES-GCM combined]`: the raw text as read, then the
-    /// rows' class ids (little-endian `UInt32`s), so that the text is sealed straight from the read buffer.
+    /// Each chunk's raw text is sealed into the stage as read (`[UInt32 length][AES-GCM combined]`), and the chunk is
+    /// governed at once — every rule's kernel, the k-anonymity class counted, the PII gate's findings, the rows
+    /// formatted in each dialect — into the governed file: per chunk a sealed box of ``GovernedChunk/meta``, then one
+    /// per dialect with the formatted rows. Pass 2 needs only that file and the class sizes.
     func stage(schema: Schema, dataOffset: Int, headerLines: Int, plan: ColumnarPlan,
-               lanes laneStates: [ColumnarLane]) throws -> [StagedChunk] {
+               lanes laneStates: [ColumnarLane], dialects: [ColumnarLane.Dialect]) throws -> [StagedChunk] {
         let reader = try ChunkFile(path: file.path)
         try reader.skip(dataOffset)
-        let sink = try StageFile(path: stagePath)
+        // A stage destroyed when the run ends would be written and never read: only a kept one is written.
+        let sink = durableStage ? try StageFile(path: stagePath) : nil
+        let governed = try StageFile(path: governedPath)
         let writing = BackgroundWriter()
         defer { writing.drain() }
         var staged: [StagedChunk] = []
@@ -144,28 +154,29 @@ final class ColumnarEngine {
             }
             let firstChunk = staged.count
             let final = lastIsFinal
-            let results = parallel(texts.count) { index -> Result<(text: Data, ids: Data, chunk: StagedChunk), any Error> in
+            let results = parallel(texts.count) { index -> Result<(raw: Data?, boxes: [Data], chunk: StagedChunk), any Error> in
                 Result {
                     let valid = texts[index].withUnsafeBufferPointer { ByteScan.isValidUTF8($0) }
                     guard valid else { throw Unsupported(reason: "the file is not valid UTF-8") }
+                    let raw = sink == nil ? nil : try AES.GCM.seal(texts[index], using: key).combined!
                     var chunk = DelimitedChunk(bytes: texts[index], width: schema.count)
                     let outcome = chunk.parse(delimiter: file.delimiter, quote: file.quote,
                                               isLast: final && index == texts.count - 1)
                     guard outcome == .parsed else { throw ChunkProblem(outcome: outcome) }
                     let lane = laneStates[(firstChunk + index) % laneStates.count]
                     // Rows before this chunk are known only once the window is parsed: errors are numbered later.
-                    let ids = try lane.observe(chunk)
-                    let text = try AES.GCM.seal(texts[index], using: key).combined!
-                    let sealedIds = try ids.withUnsafeBytes { try AES.GCM.seal($0, using: key).combined! }
-                    return (text, sealedIds, StagedChunk(rows: chunk.rows, lineFeeds: chunk.lineFeeds))
+                    let result = try lane.govern(chunk, dialects: dialects)
+                    var boxes = [try result.meta.withUnsafeBytes { try AES.GCM.seal($0, using: key).combined! }]
+                    for text in result.texts { boxes.append(try AES.GCM.seal(text.bytes, using: key).combined!) }
+                    return (raw, boxes, StagedChunk(rows: chunk.rows, lineFeeds: chunk.lineFeeds))
                 }
             }
             for result in results {
                 switch result {
-                case .success(let (text, ids, chunk)):
+                case .success(let (raw, boxes, chunk)):
                     try writing.submit {
-                        try sink.append(box: text)
-                        try sink.append(box: ids)
+                        if let raw { try sink?.append(box: raw) }
+                        for box in boxes { try governed.append(box: box) }
                     }
                     staged.append(chunk)
                     rowsIn += chunk.rows
@@ -181,72 +192,60 @@ final class ColumnarEngine {
             progress(.extracting, rowsIn)
         }
         try writing.finish()
-        if durableStage { try sink.sync() }
+        try sink?.sync()
         return staged
     }
 
-    // MARK: - Pass 2: govern and write
+    // MARK: - Pass 2: keep, drop and write
 
-    /// Governs the stage into `writers`, one per dialect, in order.
-    func govern(staged: [StagedChunk], schema: Schema, plan: ColumnarPlan, lanes laneStates: [ColumnarLane],
-                classes: ClassCounts?, dialects: [ColumnarLane.Dialect], writers: [CSVWriter]) throws {
-        let reader = try ChunkFile(path: stagePath)
+    /// Writes the governed rows that pass 2 keeps into `writers`, one per dialect, in order; then deletes the
+    /// governed file.
+    func publish(staged: [StagedChunk], lanes laneStates: [ColumnarLane], classes: ClassCounts?,
+                 writers: [CSVWriter]) throws {
+        let reader = try ChunkFile(path: governedPath)
         let writing = BackgroundWriter()
         defer { writing.drain() }
         var chunkIndex = 0
-        var firstRow = 0
         while chunkIndex < staged.count {
             if cancelled() { throw CancellationError() }
-            var boxes: [(text: [UInt8], ids: [UInt8])] = []
+            var boxes: [[[UInt8]]] = []
             while boxes.count < window && chunkIndex + boxes.count < staged.count {
-                boxes.append((try reader.readBox(), try reader.readBox()))
-            }
-            var firstRows: [Int] = []
-            var row = firstRow
-            for offset in 0 ..< boxes.count {
-                firstRows.append(row)
-                row += staged[chunkIndex + offset].rows
+                boxes.append(try (0 ... writers.count).map { _ in try reader.readBox() })
             }
             let start = chunkIndex
-            let results = parallel(boxes.count) { index -> Result<[[UInt8]], any Error> in
+            let results = parallel(boxes.count) { index -> Result<[OwnedBytes], any Error> in
                 Result {
-                    let text: Data, idBytes: Data
+                    var opened: [Data] = []
                     do {
-                        text = try AES.GCM.open(AES.GCM.SealedBox(combined: boxes[index].text), using: key)
-                        idBytes = try AES.GCM.open(AES.GCM.SealedBox(combined: boxes[index].ids), using: key)
+                        for box in boxes[index] {
+                            opened.append(try AES.GCM.open(AES.GCM.SealedBox(combined: box), using: key))
+                        }
                     } catch {
                         throw SourceError("the staged extract cannot be decrypted (damaged, or its key was destroyed)")
                     }
-                    var ids = [UInt32](repeating: 0, count: idBytes.count / 4)
-                    ids.withUnsafeMutableBytes { _ = idBytes.copyBytes(to: $0) }
-                    var chunk = DelimitedChunk(bytes: [UInt8](text), width: schema.count)
                     let laneNumber = (start + index) % laneStates.count
-                    let isLast = start + index == staged.count - 1
-                    guard chunk.parse(delimiter: file.delimiter, quote: file.quote, isLast: isLast) == .parsed,
-                          chunk.rows == staged[start + index].rows else { throw SourceError("the stage file is damaged") }
-                    var outputs = Array(repeating: [UInt8](), count: dialects.count)
-                    for dialect in outputs.indices { outputs[dialect].reserveCapacity(chunk.bytes.count) }
-                    do {
-                        try laneStates[laneNumber].govern(chunk, classIds: ids,
-                                                          sizes: classes?.sizes[laneNumber] ?? [], dialects: dialects,
-                                                          into: &outputs)
-                    } catch let error as ColumnarLane.RecordError {
-                        throw error.governanceError(rowsBefore: firstRows[index])
+                    let texts = opened.dropFirst().map(OwnedBytes.init)
+                    let lengths = try opened[0].withUnsafeBytes { meta in
+                        try laneStates[laneNumber].finish(meta: meta, texts: texts.map(\.bytes),
+                                                          sizes: classes?.sizes[laneNumber] ?? [])
                     }
-                    return outputs
+                    for (text, length) in zip(texts, lengths) { text.count = length }
+                    return texts
                 }
             }
             for result in results {
-                let outputs = try result.get()
+                let texts = try result.get()
                 try writing.submit {
-                    for (writer, bytes) in zip(writers, outputs) { try writer.writeFormatted(bytes) }
+                    for (writer, text) in zip(writers, texts) {
+                        try writer.writeFormatted(raw: UnsafeRawBufferPointer(text.bytes))
+                    }
                 }
             }
             chunkIndex += boxes.count
-            firstRow = row
             progress(.writing, laneStates.reduce(0) { $0 + $1.rowsOut })
         }
         try writing.finish()
+        unlink(governedPath)
     }
 
     /// Runs `body` for `0 ..< count` on the lanes' threads; results in index order.
@@ -273,6 +272,22 @@ final class ColumnarEngine {
         }
         return results.map { $0! }
     }
+}
+
+/// Decrypted bytes that pass 2 compacts in place (`count` of them kept), freed with the last reference.
+final class OwnedBytes: @unchecked Sendable {
+    let buffer: UnsafeMutableRawBufferPointer
+    var count: Int
+
+    init(_ data: Data) {
+        buffer = .allocate(byteCount: max(data.count, 1), alignment: 16)
+        count = data.copyBytes(to: buffer)
+    }
+
+    /// The bytes kept.
+    var bytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]) }
+
+    deinit { buffer.deallocate() }
 }
 
 /// Writes in submission order on a thread of its own, so that the workers govern the next window meanwhile; at most

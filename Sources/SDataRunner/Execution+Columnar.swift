@@ -45,24 +45,7 @@ extension Execution {
         }
         guard let plan = compiled else { return try handOver("a rule has no columnar form", mode: mode) }
         let lanes = (0 ..< engine.lanes).map { _ in ColumnarLane(plan: plan) }
-        runner.progress.update(spec.id, .extracting, 0)
-        let staged: [ColumnarEngine.StagedChunk]
-        let started = ContinuousClock.now
-        do {
-            staged = try await Execution.offload(cancellation) {
-                try engine.stage(schema: header.schema, dataOffset: header.dataOffset, headerLines: header.headerLines,
-                                 plan: plan, lanes: lanes)
-            }
-        } catch let unsupported as ColumnarEngine.Unsupported {
-            return try handOver(unsupported.reason, mode: mode)
-        }
-        record.rowsIn = engine.rowsIn
-        let staging = ContinuousClock.now - started
-        logger.info("extracted", metadata: ["rows": "\(engine.rowsIn)", "fields": "\(header.schema.count)",
-                                            "engine": "columnar", "lanes": "\(lanes.count)",
-                                            "seconds": "\(Execution.seconds(staging))"])
-        let classes = plan.k.map { ClassCounts(lanes: lanes, k: $0) }
-
+        // The draft opens first: pass 1 formats the rows in its writers' dialects.
         let draft = try catalog.publisher.makeDraft(dataset: spec.publish.dataset, runId: record.id,
                                                     schema: plan.outputSchema)
         self.draft = draft
@@ -80,11 +63,31 @@ extension Execution {
         let dialects = writers.map {
             ColumnarLane.Dialect(delimiter: $0.dialect.delimiter, lineTerminator: $0.dialect.lineTerminator)
         }
+        runner.progress.update(spec.id, .extracting, 0)
+        let staged: [ColumnarEngine.StagedChunk]
+        let started = ContinuousClock.now
+        do {
+            staged = try await Execution.offload(cancellation) {
+                try engine.stage(schema: header.schema, dataOffset: header.dataOffset, headerLines: header.headerLines,
+                                 plan: plan, lanes: lanes, dialects: dialects)
+            }
+        } catch let unsupported as ColumnarEngine.Unsupported {
+            catalog.publisher.discard(draft)
+            self.draft = nil
+            try? FileManager.default.removeItem(atPath: engine.governedPath)
+            return try handOver(unsupported.reason, mode: mode)
+        }
+        record.rowsIn = engine.rowsIn
+        let staging = ContinuousClock.now - started
+        logger.info("extracted", metadata: ["rows": "\(engine.rowsIn)", "fields": "\(header.schema.count)",
+                                            "engine": "columnar", "lanes": "\(lanes.count)",
+                                            "seconds": "\(Execution.seconds(staging))"])
+        for lane in lanes { lane.releasePassOne() }
+        let classes = plan.k.map { ClassCounts(lanes: lanes, k: $0) }
         runner.progress.update(spec.id, .writing, 0)
         nonisolated(unsafe) let outputs = writers
         try await Execution.offload(cancellation) {
-            try engine.govern(staged: staged, schema: header.schema, plan: plan, lanes: lanes, classes: classes,
-                              dialects: dialects, writers: outputs)
+            try engine.publish(staged: staged, lanes: lanes, classes: classes, writers: outputs)
         }
         try draft.finishWriting()
         logger.info("governed", metadata: ["rows_out": "\(lanes.reduce(0) { $0 + $1.rowsOut })",

@@ -259,6 +259,37 @@ struct ColumnarEngineTests {
     }
 }
 
+extension ColumnarEngineTests {
+    /// A run that keeps its raw extract (raw retention) stages every chunk, sealed; the governed rows pass 2 read
+    /// are gone once it is done. A run that destroys its extract never writes it.
+    @Test(arguments: [true, false])
+    func theRawStageIsWrittenOnlyWhenKept(kept: Bool) async throws {
+        var generator = AdversarialCSV(seed: 7)
+        let input = generator.file(rows: 300)
+        let project = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        let spec = Self.tracingSpec.replacingOccurrences(of: "k: 5", with: "k: 2")
+            .replacingOccurrences(of: "  pii_gate: warn", with: kept ? "  pii_gate: warn\n  retention: { raw: 14d }" : "  pii_gate: warn")
+        try TestSupport.write(spec, to: project + "/spec.yaml")
+        try Data(input).write(to: URL(fileURLWithPath: project + "/input.csv"))
+        let catalog = try Catalog.open(root: project + "/catalog")
+        let summary = await TestSupport.runner(catalog, engine: .columnar, chunkBytes: 700)
+            .run(try TestSupport.spec(project + "/spec.yaml", environment: Self.secrets))
+        #expect(summary.run.status == .published, "\(summary.run.error ?? "")")
+        let raw = catalog.layout.rawRunDirectory(summary.run.id)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: raw)) ?? []
+        #expect(!files.contains { $0.hasSuffix(".governed") }, "\(files)")
+        if kept {
+            let size = (try FileManager.default.attributesOfItem(atPath: raw + "/extract.stage")[.size] as? Int) ?? 0
+            #expect(size > input.count, "the sealed chunks hold the whole extract")
+            let stage = try Data(contentsOf: URL(fileURLWithPath: raw + "/extract.stage"))
+            for phone in generator.plainPhones.prefix(20) { #expect(stage.range(of: Data(phone.utf8)) == nil) }
+        } else {
+            #expect(!FileManager.default.fileExists(atPath: raw + "/extract.stage"))
+        }
+    }
+}
+
 /// Seeded CSV in the tracing layout, with every trap the columnar kernels must get right or hand over.
 struct AdversarialCSV {
     private var state: UInt64

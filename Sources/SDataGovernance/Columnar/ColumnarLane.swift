@@ -27,23 +27,30 @@ public final class ColumnarLane: @unchecked Sendable {
     /// Frees the class table once the run's class sizes are merged (the final pass needs only the sizes).
     func releaseClasses() { state.releaseClasses() }
 
-    /// Counts the k-anonymity class of every row of `chunk`; returns each row's class id within this lane.
-    /// Errors number records from the chunk's first (``RecordError``).
-    public func observe(_ chunk: DelimitedChunk) throws -> [UInt32] {
+    /// Frees what only pass 1 uses (pseudonym and gate memos, column dictionaries, scratch), before the class sizes
+    /// are merged: pass 2 reads ids, sizes and finding sets.
+    public func releasePassOne() { state.releasePassOne() }
+
+    /// Pass 1: governs every row of `chunk` — each rule's kernel, the k-anonymity class (counted), the PII gate's
+    /// findings (found, not yet counted) — and formats the rows in each dialect. Errors number records from the
+    /// chunk's first (``RecordError``).
+    public func govern(_ chunk: DelimitedChunk, dialects: [Dialect]) throws -> GovernedChunk {
         var work = LaneState.empty
         swap(&work, &state)
         defer { swap(&work, &state) }
-        return try work.observe(chunk)
+        return try work.govern(chunk, dialects: dialects, scanner: scanner)
     }
 
-    /// Governs `chunk` and appends its published rows to `outputs` (one buffer per dialect). `classIds` are this
-    /// lane's ids from ``observe(_:)`` and `sizes` the whole run's class sizes by those ids.
-    public func govern(_ chunk: DelimitedChunk, classIds: [UInt32], sizes: [Int32], dialects: [Dialect],
-                       into outputs: inout [[UInt8]]) throws {
+    /// Pass 2: decides which of a governed chunk's rows are published, now that `sizes` (the whole run's class sizes
+    /// by this lane's ids) are known, and counts the gate's findings of those rows. `meta` is the chunk's
+    /// ``GovernedChunk/meta`` as bytes; each of `texts` (one per dialect) is compacted in place to the published rows,
+    /// and the new lengths returned.
+    public func finish(meta: UnsafeRawBufferPointer, texts: [UnsafeMutableRawBufferPointer],
+                       sizes: [Int32]) throws -> [Int] {
         var work = LaneState.empty
         swap(&work, &state)
         defer { swap(&work, &state) }
-        try work.govern(chunk, classIds: classIds, sizes: sizes, dialects: dialects, scanner: scanner, into: &outputs)
+        return try work.finish(meta: meta, texts: texts, sizes: sizes, scanner: scanner)
     }
 
     /// One delimited output: the dialect's delimiter and line terminator.
@@ -67,6 +74,17 @@ public final class ColumnarLane: @unchecked Sendable {
             GovernanceError("rule 'generalize' cannot read field '\(field)' of record \(rowsBefore + record) as \(expected)")
         }
     }
+}
+
+/// One chunk after pass 1: its rows formatted in each dialect, and what pass 2 needs to keep or drop each row.
+public struct GovernedChunk: Sendable {
+    public let rows: Int
+    /// Little-endian words: a header (rows, 1 when rows have classes, the gate's column count, the dialect count),
+    /// then each row's class id, each row's finding set per gate column (0: nothing found), and per dialect where each
+    /// row's text ends.
+    public let meta: [UInt32]
+    /// Per dialect, the formatted rows.
+    public let texts: [RawBytes]
 }
 
 /// A pseudonymize step's memo: digests by input bytes (`length` hex bytes each) and the keyed HMAC state, whose inner
@@ -94,11 +112,12 @@ struct LaneState {
     /// Per chain: the rule its single step belongs to (statistics).
     private let ruleOf: [Int]
     private let steps: [[ColumnarPlan.Step]]
-    /// Chains with steps that run in the final pass, and the k-anonymity chains.
+    /// Chains with steps, and the k-anonymity chains.
     private let stepChains: [Int]
     private let classChains: [Int]
     private let output: [Int]
-    private let scanned: [Bool]
+    /// The output columns the PII gate scans (none when it is off).
+    private let gateColumns: [Int]
     private let names: [String]
     private let kAnonymity: (rule: Int, k: Int, fail: Bool)?
     private let gateMode: PIIGateMode
@@ -110,9 +129,12 @@ struct LaneState {
     private(set) var classes = ByteTable(capacity: 4096)
     private(set) var classSizes: [Int32] = []
 
-    /// Per output column the PII gate scans: what the detectors found in each value seen (bounded), by bytes.
+    /// Per gate column: the finding set of each value seen (bounded), by bytes. Finding sets are interned for the
+    /// whole run (`findingSets[0]` is the empty one), so that rows carry one small id per column to pass 2.
     private var gateMemo: [ByteTable]
-    private var gateFound: [[[String]]]
+    private var gateSets: [[UInt32]]
+    private var findingSets: [[String]] = [[]]
+    private var findingSetIds: [[String]: UInt32] = [[]: 0]
     private static let gateMemoLimit = 1 << 12
 
     private var memos: [PseudonymMemo]
@@ -125,19 +147,20 @@ struct LaneState {
     private var columnCanonical: [ByteTable] = []
 
     /// The current row's values of chains with steps: `arena[valueStart[c] ..< valueEnd[c]]`, end < start for null.
-    private var arena: [UInt8] = []
+    private var arena = RawBytes()
     private var valueStart: [Int]
     private var valueEnd: [Int]
-    private var key: [UInt8] = []
+    /// Scratch for chains of several steps and for the row engine's path.
+    private var scratch: (RawBytes, RawBytes) = (RawBytes(capacity: 64), RawBytes(capacity: 64))
 
     static var empty: LaneState { LaneState() }
 
     private init() {
         sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; classChains = []
         columnRaw = []; columnMap = []; columnCanonical = []
-        output = []; scanned = []; names = []
+        output = []; gateColumns = []; names = []
         kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []; valueStart = []; valueEnd = []
-        gateMemo = []; gateFound = []
+        gateMemo = []; gateSets = []
     }
 
     init(plan: ColumnarPlan) {
@@ -149,9 +172,9 @@ struct LaneState {
         columnMap = classChains.map { _ in [] }
         columnCanonical = classChains.map { _ in ByteTable(capacity: 64) }
         output = plan.output
-        scanned = plan.scanned
-        gateMemo = plan.scanned.map { _ in ByteTable(capacity: 1024) }
-        gateFound = plan.scanned.map { _ in [] }
+        gateColumns = plan.gateMode == .off ? [] : plan.scanned.indices.filter { plan.scanned[$0] }
+        gateMemo = gateColumns.map { _ in ByteTable(capacity: 1024) }
+        gateSets = gateColumns.map { _ in [] }
         names = plan.outputSchema.fields.map(\.name)
         kAnonymity = plan.kAnonymity.map { ($0.rule, $0.k, $0.fail) }
         gateMode = plan.gateMode
@@ -203,117 +226,161 @@ struct LaneState {
 
     // MARK: - Passes
 
-    mutating func observe(_ chunk: DelimitedChunk) throws -> [UInt32] {
-        guard kAnonymity != nil else { return [] }
-        var ids = [UInt32](repeating: 0, count: chunk.rows)
-        let width = chunk.width
-        var arena: [UInt8] = []
+    mutating func govern(_ chunk: DelimitedChunk, dialects: [ColumnarLane.Dialect],
+                         scanner: PIIScanner) throws -> GovernedChunk {
+        let width = chunk.width, rows = chunk.rows
+        let hasClasses = kAnonymity != nil
+        let gateCount = gateColumns.count
+        let classBase = 4, gateBase = classBase + (hasClasses ? rows : 0), endsBase = gateBase + rows * gateCount
+        let metaCount = endsBase + rows * dialects.count
+        let meta = UnsafeMutablePointer<UInt32>.allocate(capacity: metaCount)
+        defer { meta.deallocate() }
+        meta.initialize(repeating: 0, count: metaCount)
+        meta[0] = UInt32(rows)
+        meta[1] = hasClasses ? 1 : 0
+        meta[2] = UInt32(gateCount)
+        meta[3] = UInt32(dialects.count)
+        var texts = dialects.map { _ in RawBytes(capacity: chunk.bytes.count + chunk.bytes.count / 4) }
+        var arena = RawBytes(capacity: 0)
         swap(&arena, &self.arena)
         defer { swap(&arena, &self.arena) }
-        try chunk.bytes.withUnsafeBufferPointer { text in
-            try chunk.spans.withUnsafeBufferPointer { spans in
-                let base = text.baseAddress!
-                for row in 0 ..< chunk.rows {
-                    let fields = spans.baseAddress! + row * width * 2
-                    arena.removeAll(keepingCapacity: true)
-                    key.removeAll(keepingCapacity: true)
-                    for chain in classChains {
-                        try evaluate(chain, base: base, fields: fields, record: row + 1, counting: false, arena: &arena)
-                    }
-                    arena.withUnsafeBytes { values in
-                        for (column, chain) in classChains.enumerated() {
-                            let (bytes, _) = value(chain, base: base, fields: fields, arena: values)
-                            appendClassPart(bytes, column: column)
-                        }
+        var key = [UInt32](repeating: 0, count: classChains.count)
+        // The loops run in this method's body, not in closures: a closure capturing `self` would copy the state to
+        // call its non-mutating methods. The chunk outlives the pointers.
+        try withExtendedLifetime(chunk) {
+            let base = chunk.bytes.withUnsafeBufferPointer { $0.baseAddress! }
+            let spans = chunk.spans.withUnsafeBufferPointer { $0.baseAddress! }
+            for row in 0 ..< rows {
+                let fields = spans + row * width * 2
+                arena.removeAll()
+                for chain in stepChains {
+                    try evaluate(chain, base: base, fields: fields, record: row + 1, arena: &arena)
+                }
+                let values = arena.bytes
+                if hasClasses {
+                    for column in classChains.indices {
+                        let (bytes, _) = value(classChains[column], base: base, fields: fields, arena: values)
+                        key[column] = classPart(bytes, column: column)
                     }
                     let (id, inserted) = key.withUnsafeBytes { classes.insert($0) }
                     if inserted { classSizes.append(1) } else { classSizes[id] += 1 }
-                    ids[row] = UInt32(truncatingIfNeeded: id)
+                    meta[classBase + row] = UInt32(truncatingIfNeeded: id)
+                }
+                for number in 0 ..< gateCount {
+                    let (bytes, null) = value(output[gateColumns[number]], base: base, fields: fields, arena: values)
+                    if !null, PIIScanner.mayHoldPersonalData(bytes: bytes) {
+                        let set = findingSet(bytes, number: number, scanner: scanner)
+                        meta[gateBase + row * gateCount + number] = set
+                    }
+                }
+                for number in dialects.indices {
+                    let delimiter = dialects[number].delimiter
+                    for column in output.indices {
+                        if column > 0 { texts[number].append(delimiter) }
+                        let (bytes, _) = value(output[column], base: base, fields: fields, arena: values)
+                        appendCSVField(bytes, delimiter: delimiter, to: &texts[number])
+                    }
+                    texts[number].append(dialects[number].lineTerminator)
+                    meta[endsBase + number * rows + row] = UInt32(truncatingIfNeeded: texts[number].count)
                 }
             }
         }
-        return ids
+        return GovernedChunk(rows: rows, meta: Array(UnsafeBufferPointer(start: meta, count: metaCount)), texts: texts)
     }
 
-    mutating func govern(_ chunk: DelimitedChunk, classIds: [UInt32], sizes: [Int32],
-                         dialects: [ColumnarLane.Dialect], scanner: PIIScanner, into outputs: inout [[UInt8]]) throws {
-        let width = chunk.width
-        var buffers = outputs
-        outputs = []
-        defer { outputs = buffers }
-        var arena: [UInt8] = []
-        swap(&arena, &self.arena)
-        defer { swap(&arena, &self.arena) }
-        let delimiters = dialects.map(\.delimiter)
-        let terminators = dialects.map(\.lineTerminator)
-        try chunk.bytes.withUnsafeBufferPointer { text in
-            try chunk.spans.withUnsafeBufferPointer { spans in
-                let base = text.baseAddress!
-                rows: for row in 0 ..< chunk.rows {
-                    let fields = spans.baseAddress! + row * width * 2
-                    arena.removeAll(keepingCapacity: true)
-                    for chain in stepChains {
-                        try evaluate(chain, base: base, fields: fields, record: row + 1, counting: true, arena: &arena)
+    mutating func finish(meta: UnsafeRawBufferPointer, texts: [UnsafeMutableRawBufferPointer], sizes: [Int32],
+                         scanner: PIIScanner) throws -> [Int] {
+        @inline(__always) func word(_ index: Int) -> Int {
+            Int(meta.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self).littleEndian)
+        }
+        let damaged = GovernanceError("the governed stage is damaged")
+        guard meta.count >= 16 else { throw damaged }
+        let rows = word(0), hasClasses = word(1) == 1, gateCount = word(2), dialects = word(3)
+        let classBase = 4, gateBase = classBase + (hasClasses ? rows : 0), endsBase = gateBase + rows * gateCount
+        guard meta.count == (endsBase + rows * dialects) * 4, dialects == texts.count,
+              hasClasses == (kAnonymity != nil), gateCount == gateColumns.count else { throw damaged }
+        var kept = [Bool](repeating: true, count: rows)
+        for row in 0 ..< rows {
+            if let kAnonymity {
+                let id = word(classBase + row)
+                guard id < sizes.count else { throw damaged }
+                let size = Int(sizes[id])
+                if size < kAnonymity.k {
+                    if kAnonymity.fail {
+                        throw GovernanceError("k-anonymity gate: a class of the quasi-identifiers has \(size) "
+                                              + "record(s), fewer than k = \(kAnonymity.k) (action: fail)")
                     }
-                    if let kAnonymity {
-                        let size = Int(sizes[Int(classIds[row])])
-                        if size < kAnonymity.k {
-                            if kAnonymity.fail {
-                                throw GovernanceError("k-anonymity gate: a class of the quasi-identifiers has \(size) "
-                                                      + "record(s), fewer than k = \(kAnonymity.k) (action: fail)")
-                            }
-                            stats[kAnonymity.rule].rowsDropped += 1
-                            continue rows
-                        }
-                        smallestKept = min(smallestKept, size)
-                    }
-                    arena.withUnsafeBytes { values in
-                        if gateMode != .off {
-                            var found = false
-                            for (column, chain) in output.enumerated() where scanned[column] {
-                                let (bytes, null) = value(chain, base: base, fields: fields, arena: values)
-                                if !null, PIIScanner.mayHoldPersonalData(bytes: bytes),
-                                   scan(bytes, column: column, scanner: scanner) {
-                                    found = true
-                                }
-                            }
-                            if found && gateMode == .suppress {
-                                gateSuppressed += 1
-                                return
-                            }
-                        }
-                        rowsOut += 1
-                        for number in delimiters.indices {
-                            let delimiter = delimiters[number]
-                            for (column, chain) in output.enumerated() {
-                                if column > 0 { buffers[number].append(delimiter) }
-                                let (bytes, _) = value(chain, base: base, fields: fields, arena: values)
-                                CSVQuoting.append(bytes, delimiter: delimiter, to: &buffers[number])
-                            }
-                            buffers[number].append(contentsOf: terminators[number])
-                        }
-                    }
+                    stats[kAnonymity.rule].rowsDropped += 1
+                    kept[row] = false
+                    continue
+                }
+                smallestKept = min(smallestKept, size)
+            }
+            var found = false
+            for number in 0 ..< gateCount {
+                let set = word(gateBase + row * gateCount + number)
+                guard set < findingSets.count else { throw damaged }
+                if set != 0 {
+                    scanner.record(findingSets[set], field: names[gateColumns[number]])
+                    found = true
                 }
             }
+            if found && gateMode == .suppress {
+                gateSuppressed += 1
+                kept[row] = false
+                continue
+            }
+            rowsOut += 1
         }
+        // Each dialect's text loses the dropped rows, moved down in place run by run.
+        var lengths: [Int] = []
+        for (number, text) in texts.enumerated() {
+            var written = 0, start = 0, runStart = 0, row = 0
+            while row < rows {
+                let end = word(endsBase + number * rows + row)
+                guard end >= start, end <= text.count else { throw damaged }
+                if !kept[row] {
+                    if start > runStart, let base = text.baseAddress {
+                        if written != runStart { (base + written).copyMemory(from: base + runStart, byteCount: start - runStart) }
+                        written += start - runStart
+                    }
+                    runStart = end
+                }
+                start = end
+                row += 1
+            }
+            if start > runStart, let base = text.baseAddress {
+                if written != runStart { (base + written).copyMemory(from: base + runStart, byteCount: start - runStart) }
+                written += start - runStart
+            }
+            guard start == text.count else { throw damaged }
+            lengths.append(written)
+        }
+        return lengths
     }
 
-    /// The PII gate on one value: detectors run once per distinct value of a column (memoized by bytes), findings
-    /// counted for every occurrence.
-    private mutating func scan(_ bytes: UnsafeRawBufferPointer, column: Int, scanner: PIIScanner) -> Bool {
-        if let known = gateMemo[column].find(bytes) {
-            let names = gateFound[column][known]
-            scanner.record(names, field: self.names[column])
-            return !names.isEmpty
+    /// The PII gate on one value: detectors run once per distinct value of a column (memoized by bytes); the id of
+    /// the set of detectors that found something, counted in pass 2 for the rows published.
+    private mutating func findingSet(_ bytes: UnsafeRawBufferPointer, number: Int, scanner: PIIScanner) -> UInt32 {
+        if let known = gateMemo[number].find(bytes) { return gateSets[number][known] }
+        let found = scanner.detectNames(String(decoding: bytes, as: UTF8.self))
+        var set: UInt32 = 0
+        if !found.isEmpty {
+            if let known = findingSetIds[found] {
+                set = known
+            } else {
+                set = UInt32(findingSets.count)
+                findingSets.append(found)
+                findingSetIds[found] = set
+            }
         }
-        let found = scanner.detect(String(decoding: bytes, as: UTF8.self), field: names[column])
-        if gateMemo[column].count >= LaneState.gateMemoLimit {
-            gateMemo[column].removeAll()
-            gateFound[column].removeAll(keepingCapacity: true)
+        if gateMemo[number].count >= LaneState.gateMemoLimit {
+            gateMemo[number].removeAll()
+            gateSets[number].removeAll(keepingCapacity: true)
         }
-        _ = gateMemo[column].insert(bytes)
-        gateFound[column].append(found)
-        return !found.isEmpty
+        _ = gateMemo[number].insert(bytes)
+        gateSets[number].append(set)
+        return set
     }
 
     // MARK: - Chains
@@ -334,13 +401,13 @@ struct LaneState {
         return (UnsafeRawBufferPointer(rebasing: arena[start ..< end]), false)
     }
 
-    /// Appends the canonical id of quasi-identifier `column`'s value to the class key.
+    /// The canonical id of quasi-identifier `column`'s value, one part of the class key.
     ///
     /// The row engine's class key is each value's UTF-8 length, a colon and the value, compared as a Swift string
     /// (canonical equivalence): two values are in one class when their byte lengths are equal and their NFC forms
     /// are. The canonical table is keyed by exactly that: the length (four bytes), then the NFC form.
     @inline(__always)
-    private mutating func appendClassPart(_ bytes: UnsafeRawBufferPointer, column: Int) {
+    private mutating func classPart(_ bytes: UnsafeRawBufferPointer, column: Int) -> UInt32 {
         let (raw, inserted) = columnRaw[column].insert(bytes)
         if inserted {
             var ascii = true
@@ -355,7 +422,17 @@ struct LaneState {
             let canonicalId = canonical.withUnsafeBytes { columnCanonical[column].insert($0).id }
             columnMap[column].append(UInt32(truncatingIfNeeded: canonicalId))
         }
-        withUnsafeBytes(of: columnMap[column][raw]) { key.append(contentsOf: $0) }
+        return columnMap[column][raw]
+    }
+
+    mutating func releasePassOne() {
+        memos = memos.map { PseudonymMemo(mac: $0.mac, length: $0.length) }
+        gateMemo = gateMemo.map { _ in ByteTable(capacity: 1) }
+        gateSets = gateSets.map { _ in [] }
+        columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
+        columnMap = columnMap.map { _ in [] }
+        arena = RawBytes(capacity: 0)
+        scratch = (RawBytes(capacity: 0), RawBytes(capacity: 0))
     }
 
     mutating func releaseClasses() {
@@ -380,10 +457,10 @@ struct LaneState {
         }
     }
 
-    /// Runs the chain's steps on the row's field, appending the result to `arena`.
+    /// Runs the chain's steps on the row's field, appending the result to `arena`, and counts a changed value.
     @inline(__always)
     private mutating func evaluate(_ chain: Int, base: UnsafePointer<UInt8>, fields: UnsafePointer<Int32>,
-                                   record: Int, counting: Bool, arena: inout [UInt8]) throws {
+                                   record: Int, arena: inout RawBytes) throws {
         let source = sources[chain]
         let start = Int(fields[source &* 2]), end = Int(fields[source &* 2 &+ 1])
         guard end >= start else {
@@ -403,35 +480,37 @@ struct LaneState {
         case .band:
             if let number = TextKernels.integer(input) {
                 LaneState.appendBand(number, width: parameters[chain], to: &arena)
-                changed = !arena[from...].elementsEqual(input)
+                changed = !arena.suffix(from: from, equals: input)
             } else {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
         case .decimals:
-            if !TextKernels.appendFixed(input, scale: parameters[chain], to: &arena) {
+            let scale = parameters[chain]
+            if !arena.write(bound: input.count + scale + 3, { TextKernels.fixed(input, scale: scale, into: $0) }) {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
         case .truncate:
-            if !TextKernels.appendTruncatedDateTime(input, unit: TimeUnit.allCases[parameters[chain]], to: &arena) {
+            let unit = TimeUnit.allCases[parameters[chain]]
+            if !arena.write(bound: 25, { TextKernels.truncatedDateTime(input, unit: unit, into: $0) }) {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
         case .single:
             changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
         case .several:
-            var value = Array(input)
-            var next: [UInt8] = []
+            var (value, next) = scratch
+            defer { scratch = (value, next) }
+            value.removeAll()
+            value.append(input)
             for step in steps[chain] where !null {
-                next.removeAll(keepingCapacity: true)
-                let stepChanged = try value.withUnsafeBytes { input in
-                    try apply(step, to: input, into: &next, null: &null, record: record)
-                }
-                if counting && stepChanged { stats[step.rule].valuesChanged += 1 }
+                next.removeAll()
+                let stepChanged = try apply(step, to: value.bytes, into: &next, null: &null, record: record)
+                if stepChanged { stats[step.rule].valuesChanged += 1 }
                 swap(&value, &next)
             }
-            arena.append(contentsOf: value)
+            arena.append(value.bytes)
             changed = false  // counted per step
         }
-        if counting && changed { stats[ruleOf[chain]].valuesChanged += 1 }
+        if changed { stats[ruleOf[chain]].valuesChanged += 1 }
         valueStart[chain] = from
         valueEnd[chain] = null ? from - 1 : arena.count
     }
@@ -439,7 +518,7 @@ struct LaneState {
     /// One step on a non-null text value, appending the result to `output`; returns whether the value changed (as
     /// the row engine counts it). The general path: the byte kernels' fallbacks and the steps without a kernel.
     private mutating func apply(_ step: ColumnarPlan.Step, to input: UnsafeRawBufferPointer,
-                                into output: inout [UInt8], null: inout Bool, record: Int) throws -> Bool {
+                                into output: inout RawBytes, null: inout Bool, record: Int) throws -> Bool {
         switch step.operation {
         case .pseudonymize:
             pseudonymize(step.id, input, into: &output)
@@ -450,12 +529,14 @@ struct LaneState {
             case .band(let width):
                 if let number = TextKernels.integer(input) {
                     LaneState.appendBand(number, width: width, to: &output)
-                    return !output[start...].elementsEqual(input)
+                    return !output.suffix(from: start, equals: input)
                 }
             case .decimals(let scale):
-                if TextKernels.appendFixed(input, scale: scale, to: &output) { return true }
+                if output.write(bound: input.count + scale + 3, { TextKernels.fixed(input, scale: scale, into: $0) }) {
+                    return true
+                }
             case .truncate(let unit):
-                if TextKernels.appendTruncatedDateTime(input, unit: unit, to: &output) { return true }
+                if output.write(bound: 25, { TextKernels.truncatedDateTime(input, unit: unit, into: $0) }) { return true }
             case .lookup:
                 break
             }
@@ -464,7 +545,7 @@ struct LaneState {
                 throw ColumnarLane.RecordError(field: step.field, record: record, expected: method.expected)
             }
             if value.isNull { null = true }
-            output.append(contentsOf: value.text.utf8)
+            output.append(Array(value.text.utf8))
             return value != original
         case .redact(let rule, let minimumDigits):
             if minimumDigits > 0 {
@@ -478,7 +559,7 @@ struct LaneState {
                     }
                 }
                 if digits < minimumDigits && (ascii || !rule.normalize) {
-                    output.append(contentsOf: input)
+                    output.append(input)
                     return false
                 }
             }
@@ -486,46 +567,53 @@ struct LaneState {
             var record: Record = [.string(String(decoding: input, as: UTF8.self))]
             let before = redactor.stats.valuesChanged
             _ = try redactor.apply(&record)
-            output.append(contentsOf: record[0].text.utf8)
+            output.append(Array(record[0].text.utf8))
             return redactor.stats.valuesChanged != before
         }
     }
 
     /// `generalize: { band: width }` of an integer: `low-high`, as the row engine writes it.
     @inline(__always)
-    static func appendBand(_ number: Int64, width: Int, to output: inout [UInt8]) {
+    static func appendBand(_ number: Int64, width: Int, to output: inout RawBytes) {
         let wide = Int64(width)
         let low = GeneralizeRule.floorDivide(number, wide) * wide
-        TextKernels.appendInteger(low, to: &output)
+        output.reserve(41)
+        output.advance(TextKernels.integerDigits(low, into: output.end))
         output.append(UInt8(ascii: "-"))
-        TextKernels.appendInteger(low + wide - 1, to: &output)
+        output.advance(TextKernels.integerDigits(low + wide - 1, into: output.end))
     }
 
-    private mutating func pseudonymize(_ id: Int, _ input: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+    private mutating func pseudonymize(_ id: Int, _ input: UnsafeRawBufferPointer, into output: inout RawBytes) {
         let length = memos[id].length
         if let known = memos[id].table.find(input) {
+            output.reserve(length)
             memos[id].digests.withUnsafeBytes { digests in
-                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: digests[known &* length ..< (known &+ 1) &* length]))
+                output.end.update(from: digests.baseAddress!.assumingMemoryBound(to: UInt8.self) + known &* length,
+                                  count: length)
             }
+            output.advance(length)
             return
         }
         var mac = memos[id].mac
         mac.update(data: input)
         let digest = mac.finalize()
         let start = output.count
+        output.reserve(length + 1)
         digest.withUnsafeBytes { bytes in
+            var target = output.end
             for byte in bytes.prefix((length + 1) / 2) {
-                output.append(LaneState.hexDigits[Int(byte >> 4)])
-                output.append(LaneState.hexDigits[Int(byte & 0x0F)])
+                target[0] = LaneState.hexDigits[Int(byte >> 4)]
+                target[1] = LaneState.hexDigits[Int(byte & 0x0F)]
+                target += 2
             }
         }
-        if output.count - start > length { output.removeLast() }
+        output.advance(length)
         if memos[id].table.count >= PseudonymMemo.limit {
             memos[id].table.removeAll()
             memos[id].digests.removeAll(keepingCapacity: true)
         }
         _ = memos[id].table.insert(input)
-        memos[id].digests.append(contentsOf: output[start...])
+        memos[id].digests.append(contentsOf: UnsafeRawBufferPointer(start: output.base + start, count: length))
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

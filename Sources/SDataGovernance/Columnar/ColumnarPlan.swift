@@ -214,9 +214,9 @@ public struct ClassCounts: Sendable {
                 map.append(id)
             }
             maps.append(map)
+            lane.releaseClasses()
         }
         sizes = maps.map { map in map.map { totals[$0] } }
-        for lane in lanes { lane.releaseClasses() }
         count = totals.count
         suppressed = totals.count { Int($0) < k }
     }
