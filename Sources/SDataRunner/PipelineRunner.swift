@@ -32,7 +32,7 @@ public struct PipelineRunner: Sendable {
 
         public init(dryRun: Bool = false, batchSize: Int = 4096, retryDelayOverride: Double? = nil,
                     holder: String = PipelineRunner.defaultHolder, leaseTTL: Double = 60, engine: Engine = .auto,
-                    columnarChunkBytes: Int = 1 << 20) {
+                    columnarChunkBytes: Int = 1 << 19) {
             self.engine = engine
             self.columnarChunkBytes = max(64, columnarChunkBytes)
             self.dryRun = dryRun
