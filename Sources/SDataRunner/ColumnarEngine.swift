@@ -108,8 +108,8 @@ final class ColumnarEngine {
     /// governed at once — every rule's kernel, the k-anonymity class counted, the PII gate's findings, the rows
     /// formatted in each dialect — into the governed file: per chunk a sealed box of ``GovernedChunk/meta``, then one
     /// per dialect with the formatted rows. Pass 2 needs only that file and the class sizes.
-    func stage(schema: Schema, dataOffset: Int, headerLines: Int, plan: ColumnarPlan,
-               lanes laneStates: [ColumnarLane], dialects: [ColumnarLane.Dialect]) throws -> [StagedChunk] {
+    func stage(schema: Schema, dataOffset: Int, headerLines: Int, lanes laneStates: [ColumnarLane],
+               dialects: [ColumnarLane.Dialect]) throws -> [StagedChunk] {
         let reader = try ChunkFile(path: file.path)
         try reader.skip(dataOffset)
         // A stage destroyed when the run ends would be written and never read: only a kept one is written.
@@ -200,16 +200,15 @@ final class ColumnarEngine {
 
     /// Writes the governed rows that pass 2 keeps into `writers`, one per dialect, in order; then deletes the
     /// governed file.
-    func publish(staged: [StagedChunk], lanes laneStates: [ColumnarLane], classes: ClassCounts?,
-                 writers: [CSVWriter]) throws {
+    func publish(chunks: Int, lanes laneStates: [ColumnarLane], classes: ClassCounts?, writers: [CSVWriter]) throws {
         let reader = try ChunkFile(path: governedPath)
         let writing = BackgroundWriter()
         defer { writing.drain() }
         var chunkIndex = 0
-        while chunkIndex < staged.count {
+        while chunkIndex < chunks {
             if cancelled() { throw CancellationError() }
             var boxes: [[[UInt8]]] = []
-            while boxes.count < window && chunkIndex + boxes.count < staged.count {
+            while boxes.count < window && chunkIndex + boxes.count < chunks {
                 boxes.append(try (0 ... writers.count).map { _ in try reader.readBox() })
             }
             let start = chunkIndex

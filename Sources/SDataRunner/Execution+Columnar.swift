@@ -69,7 +69,7 @@ extension Execution {
         do {
             staged = try await Execution.offload(cancellation) {
                 try engine.stage(schema: header.schema, dataOffset: header.dataOffset, headerLines: header.headerLines,
-                                 plan: plan, lanes: lanes, dialects: dialects)
+                                 lanes: lanes, dialects: dialects)
             }
         } catch let unsupported as ColumnarEngine.Unsupported {
             catalog.publisher.discard(draft)
@@ -87,7 +87,7 @@ extension Execution {
         runner.progress.update(spec.id, .writing, 0)
         nonisolated(unsafe) let outputs = writers
         try await Execution.offload(cancellation) {
-            try engine.publish(staged: staged, lanes: lanes, classes: classes, writers: outputs)
+            try engine.publish(chunks: staged.count, lanes: lanes, classes: classes, writers: outputs)
         }
         try draft.finishWriting()
         logger.info("governed", metadata: ["rows_out": "\(lanes.reduce(0) { $0 + $1.rowsOut })",

@@ -3,13 +3,13 @@
 /// `(word - 0x01…01) & ~word & 0x80…80` marks the zero bytes of `word` (and possibly bytes above the first one, never
 /// below), so the lowest mark is exact: the first match.
 public enum ByteScan {
-    @inline(__always)
-    static func zeroMarks(_ word: UInt64) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func zeroMarks(_ word: UInt64) -> UInt64 {
         (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
     }
 
-    @inline(__always)
-    static func splat(_ byte: UInt8) -> UInt64 { UInt64(byte) &* 0x0101_0101_0101_0101 }
+    @inlinable @inline(__always)
+    public static func splat(_ byte: UInt8) -> UInt64 { UInt64(byte) &* 0x0101_0101_0101_0101 }
 
     /// The offset of the first of `a`, `b` or `c` in `base[from ..< end]`, or `end`.
     @inline(__always)

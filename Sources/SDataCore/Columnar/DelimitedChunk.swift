@@ -54,7 +54,7 @@ public struct DelimitedChunk: Sendable {
         // Every record but the last ends at a line feed and has `width` fields (a wider one stops the parse).
         let capacity = expected == 0 ? 2 * 4096
             : 2 * expected * (bytes.withUnsafeBufferPointer { ByteScan.count(0x0A, in: $0) } + 2)
-        var spans = [Int32](unsafeUninitializedCapacity: capacity) { spanBuffer, initialized in
+        let spans = [Int32](unsafeUninitializedCapacity: capacity) { spanBuffer, initialized in
             let spanBase = spanBuffer.baseAddress!
             var used = 0
             // A record wider than the header may run past the capacity: its extra fields are counted, not kept, and

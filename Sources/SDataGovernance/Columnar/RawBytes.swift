@@ -104,12 +104,12 @@ func appendCSVField(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8, to output
     let target = UnsafeMutableRawPointer(output.end)
     var special = false
     var position = 0
-    let marks = (splat(delimiter), splat(0x22), splat(0x0A), splat(0x0D))
+    let marks = (ByteScan.splat(delimiter), ByteScan.splat(0x22), ByteScan.splat(0x0A), ByteScan.splat(0x0D))
     while position + 8 <= count {
         let word = source.loadUnaligned(fromByteOffset: position, as: UInt64.self)
         target.storeBytes(of: word, toByteOffset: position, as: UInt64.self)
-        if zeroMarks(word ^ marks.0) | zeroMarks(word ^ marks.1) | zeroMarks(word ^ marks.2)
-            | zeroMarks(word ^ marks.3) != 0 { special = true }
+        if ByteScan.zeroMarks(word ^ marks.0) | ByteScan.zeroMarks(word ^ marks.1) | ByteScan.zeroMarks(word ^ marks.2)
+            | ByteScan.zeroMarks(word ^ marks.3) != 0 { special = true }
         position += 8
     }
     while position < count {
@@ -137,9 +137,3 @@ func appendCSVField(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8, to output
     output.advance(quoted - output.end + 1)
 }
 
-// ByteScan's SWAR helpers, here so that they inline into the lanes' loops (across modules they would be calls).
-@inline(__always)
-private func zeroMarks(_ word: UInt64) -> UInt64 { (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 }
-
-@inline(__always)
-private func splat(_ byte: UInt8) -> UInt64 { UInt64(byte) &* 0x0101_0101_0101_0101 }
