@@ -335,24 +335,23 @@ struct LaneState {
         // Each dialect's text loses the dropped rows, moved down in place run by run.
         var lengths: [Int] = []
         for (number, text) in texts.enumerated() {
-            var written = 0, start = 0, runStart = 0, row = 0
-            while row < rows {
-                let end = word(endsBase + number * rows + row)
-                guard end >= start, end <= text.count else { throw damaged }
-                if !kept[row] {
-                    if start > runStart, let base = text.baseAddress {
-                        if written != runStart { (base + written).copyMemory(from: base + runStart, byteCount: start - runStart) }
-                        written += start - runStart
-                    }
-                    runStart = end
-                }
-                start = end
-                row += 1
-            }
-            if start > runStart, let base = text.baseAddress {
+            var written = 0, start = 0, runStart = 0
+            // Moves the kept run `runStart ..< start` down to `written`.
+            func keepRun() {
+                guard start > runStart, let base = text.baseAddress else { return }
                 if written != runStart { (base + written).copyMemory(from: base + runStart, byteCount: start - runStart) }
                 written += start - runStart
             }
+            for row in 0 ..< rows {
+                let end = word(endsBase + number * rows + row)
+                guard end >= start, end <= text.count else { throw damaged }
+                if !kept[row] {
+                    keepRun()
+                    runStart = end
+                }
+                start = end
+            }
+            keepRun()
             guard start == text.count else { throw damaged }
             lengths.append(written)
         }
