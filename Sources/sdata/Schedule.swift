@@ -10,7 +10,6 @@ import SDataRunner
 import SDataScheduler
 import SDataServer
 import ServiceLifecycle
-import UnixSignals
 
 struct Schedule: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -149,8 +148,13 @@ enum ServiceRunner {
             services: services.map {
                 ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
             },
-            gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        // Our own handler rather than the group's signal sequence: see ``StopSignals`` for why.
+        let stop = StopSignals { name in
+            logger.info("shutting down", metadata: ["signal": "\(name)"])
+            Task { await group.triggerGracefulShutdown() }
+        }
+        defer { withExtendedLifetime(stop) {} }
         try await group.run()
     }
 }

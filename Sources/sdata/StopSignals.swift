@@ -1,22 +1,45 @@
-import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// SIGTERM and SIGINT (a deploy, `systemctl stop`, Ctrl-C) stop the current run cleanly: its task is cancelled, the
 /// runner deletes the draft and the staged extract, records the run as failed ("the run was cancelled") and publishes
 /// nothing; the catalog lock is released when the process exits. Further runs are not started.
+///
+/// The signals are caught by a process-wide `sigaction` handler that writes the signal's number to a pipe, and a
+/// thread of ours reads the pipe. (A Dispatch signal source was used first: on Linux it sets the signal to `SIG_IGN`
+/// and reads a `signalfd`, which sees the signal only while every thread blocks it, so a signal the kernel handed to
+/// one of the other threads — NIO's, the store's — was dropped and the run went on to publish.)
 final class StopSignals: @unchecked Sendable {
     private let lock = NSLock()
-    private var sources: [any DispatchSourceSignal] = []
     private var signalName: String?
     private var current: Task<Void, Never>?
+    private let onSignal: @Sendable (String) -> Void
 
-    init() {
-        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.receive(name) }
-            source.resume()
-            sources.append(source)
+    /// `onSignal` runs (on the signal thread) for every stop signal received, after the current task is cancelled.
+    init(onSignal: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.onSignal = onSignal
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { fatalError("sdata: cannot create the stop-signal pipe: errno \(errno)") }
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        stopSignalPipe = fds[1]
+        let reader = fds[0]
+        let thread = Thread { [weak self] in
+            var number: UInt8 = 0
+            while read(reader, &number, 1) == 1 || errno == EINTR {
+                guard let self else { return }
+                self.receive(Int32(number) == SIGINT ? "SIGINT" : "SIGTERM")
+            }
+        }
+        thread.name = "sdata.signals"
+        thread.start()
+        for number in [SIGTERM, SIGINT] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = stopSignalHandler
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(number, &action, nil)
         }
     }
 
@@ -31,6 +54,7 @@ final class StopSignals: @unchecked Sendable {
             return current
         }
         task?.cancel()
+        onSignal(name)
     }
 
     /// Runs `body` in a task that a stop signal cancels.
@@ -51,6 +75,15 @@ final class StopSignals: @unchecked Sendable {
             return signalName != nil
         }
     }
+}
+
+/// The write end of the stop-signal pipe (set once, before the handler is installed).
+nonisolated(unsafe) private var stopSignalPipe: Int32 = -1
+
+/// Async-signal-safe: one `write` of the signal's number.
+private func stopSignalHandler(_ number: Int32) {
+    var byte = UInt8(truncatingIfNeeded: number)
+    _ = write(stopSignalPipe, &byte, 1)
 }
 
 private final class ResultBox<Value>: @unchecked Sendable {
