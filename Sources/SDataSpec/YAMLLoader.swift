@@ -18,7 +18,9 @@ struct YAMLLoader {
     mutating func load(_ text: String) -> ConfigNode? {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver: tags are never read here, and the default one compiles a dozen `NSRegularExpression`s
+            // (ICU, megabytes of resident memory) on every load.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             report(error)
             return nil
