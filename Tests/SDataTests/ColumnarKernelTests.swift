@@ -138,6 +138,11 @@ struct ColumnarKernelTests {
             table.withKey(id) { #expect(Array($0) == key) }
         }
         #expect(table.count == reference.count)
+        // Keys longer than a slot's length field: told apart by their stored length.
+        let long = [0xFFFE, 0xFFFF, 0x10000, 0x10004].map { [UInt8](repeating: 7, count: $0) }
+        let ids = long.map { key in key.withUnsafeBytes { table.insert($0).id } }
+        #expect(Set(ids).count == long.count)
+        for (key, id) in zip(long, ids) { #expect(key.withUnsafeBytes { table.find($0) } == id) }
     }
 
     /// The chunk parser reads every record as the row reader does, chunk boundaries wherever they fall.

@@ -2,15 +2,18 @@
 /// hot loops: k-anonymity classes, pseudonym memos, column dictionaries.
 ///
 /// Swift's `Dictionary<[UInt8], …>` hashes with SipHash byte by byte and allocates an array per key; this table
-/// probes linearly over 32-byte slots that hold the hash, the id, the length and the first 16 bytes of the key, so a
-/// lookup of a key of up to 16 bytes touches one cache line (longer keys compare their rest in one arena). Values
-/// live beside it in the caller's arrays, indexed by id. Not thread-safe: each worker keeps its own.
+/// probes linearly over 24-byte slots that hold the id, the length, 16 bits of the hash and the first 16 bytes of the
+/// key, so a lookup of a key of up to 16 bytes usually touches one cache line (longer keys compare their rest in one
+/// arena). The table grows at three quarters full: the k-anonymity classes and pseudonym memos of a large run are
+/// the engine's biggest structures, and a slot without the full hash (recomputed from the arena when the table
+/// grows) and a fuller table hold them in less than half the memory. Values live beside it in the caller's arrays,
+/// indexed by id. Not thread-safe: each worker keeps its own.
 public struct ByteTable: Sendable {
     struct Slot {
-        var hash: UInt64 = 0
         /// `id + 1`; 0 for an empty slot.
         var tag: UInt32 = 0
-        var length: UInt32 = 0
+        /// The key's length (at most 0xFFFF; longer keys compare their stored length) and 16 bits of its hash.
+        var check: UInt32 = 0
         var head0: UInt64 = 0
         var head1: UInt64 = 0
     }
@@ -23,7 +26,7 @@ public struct ByteTable: Sendable {
 
     public init(capacity: Int = 1024) {
         var size = 16
-        while size < capacity * 2 { size <<= 1 }
+        while size * 3 < capacity * 4 { size <<= 1 }
         slots = Array(repeating: Slot(), count: size)
         mask = size - 1
     }
@@ -39,9 +42,8 @@ public struct ByteTable: Sendable {
         let id = starts.count
         starts.append(arena.count)
         arena.append(contentsOf: key)
-        slots[index] = Slot(hash: probe.hash, tag: UInt32(id + 1), length: UInt32(truncatingIfNeeded: key.count),
-                            head0: probe.head0, head1: probe.head1)
-        if starts.count * 2 > slots.count { grow() }
+        slots[index] = Slot(tag: UInt32(id + 1), check: probe.check, head0: probe.head0, head1: probe.head1)
+        if starts.count * 4 > slots.count * 3 { grow() }
         return (id, true)
     }
 
@@ -51,23 +53,30 @@ public struct ByteTable: Sendable {
 
     /// Probes for `key`: its id when present, else the empty slot where it would go; and its hash and head words.
     @inline(__always)
-    private func lookup(_ key: UnsafeRawBufferPointer) -> (id: Int?, slot: Int, probe: (hash: UInt64, head0: UInt64, head1: UInt64)) {
+    private func lookup(_ key: UnsafeRawBufferPointer) -> (id: Int?, slot: Int, probe: (check: UInt32, head0: UInt64, head1: UInt64)) {
         let hash = ByteTable.hash(key)
         let (head0, head1) = ByteTable.heads(key)
-        let length = UInt32(truncatingIfNeeded: key.count)
+        let check = ByteTable.check(hash: hash, length: key.count)
         var index = Int(truncatingIfNeeded: hash) & mask
         let found: Int? = slots.withUnsafeBufferPointer { slots in
             while true {
                 let slot = slots[index]
                 if slot.tag == 0 { return nil }
-                if slot.hash == hash, slot.length == length, slot.head0 == head0, slot.head1 == head1,
+                if slot.check == check, slot.head0 == head0, slot.head1 == head1,
                    key.count <= 16 || tailEquals(Int(slot.tag) - 1, key) {
                     return Int(slot.tag) - 1
                 }
                 index = (index + 1) & mask
             }
         }
-        return (found, index, (hash, head0, head1))
+        return (found, index, (check, head0, head1))
+    }
+
+    /// The slot's check word: the length (capped) in the low half, the hash's top 16 bits in the high half (the low
+    /// bits pick the slot).
+    @inline(__always)
+    static func check(hash: UInt64, length: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash >> 48) << 16 | UInt32(truncatingIfNeeded: min(length, 0xFFFF))
     }
 
     /// Calls `body` with the bytes of key `id`.
@@ -83,21 +92,34 @@ public struct ByteTable: Sendable {
         for index in slots.indices { slots[index] = Slot() }
     }
 
-    /// Bytes 16… of key `id` equal those of `key` (the first 16 and the length are compared in the slot).
+    /// Bytes 16… of key `id` equal those of `key` (the first 16 and a length below 0xFFFF are compared in the slot).
     private func tailEquals(_ id: Int, _ key: UnsafeRawBufferPointer) -> Bool {
-        arena.withUnsafeBytes { stored in
-            memoryEqual(stored.baseAddress! + starts[id] + 16, key.baseAddress! + 16, key.count - 16)
+        let start = starts[id]
+        if key.count >= 0xFFFF, (id + 1 < starts.count ? starts[id + 1] : arena.count) - start != key.count { return false }
+        return arena.withUnsafeBytes { stored in
+            memoryEqual(stored.baseAddress! + start + 16, key.baseAddress! + 16, key.count - 16)
         }
     }
 
+    /// Doubles the slots, placing every key by its hash again (recomputed from the arena: slots keep 16 bits of it).
     private mutating func grow() {
         let size = slots.count * 2
         var grown = Array(repeating: Slot(), count: size)
         mask = size - 1
-        for slot in slots where slot.tag != 0 {
-            var index = Int(truncatingIfNeeded: slot.hash) & mask
-            while grown[index].tag != 0 { index = (index + 1) & mask }
-            grown[index] = slot
+        let mask = self.mask
+        arena.withUnsafeBytes { stored in
+            grown.withUnsafeMutableBufferPointer { grown in
+                for id in starts.indices {
+                    let end = id + 1 < starts.count ? starts[id + 1] : stored.count
+                    let key = UnsafeRawBufferPointer(rebasing: stored[starts[id] ..< end])
+                    let hash = ByteTable.hash(key)
+                    let (head0, head1) = ByteTable.heads(key)
+                    var index = Int(truncatingIfNeeded: hash) & mask
+                    while grown[index].tag != 0 { index = (index + 1) & mask }
+                    grown[index] = Slot(tag: UInt32(id + 1), check: ByteTable.check(hash: hash, length: key.count),
+                                        head0: head0, head1: head1)
+                }
+            }
         }
         slots = grown
     }

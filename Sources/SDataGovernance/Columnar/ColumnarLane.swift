@@ -22,7 +22,12 @@ public final class ColumnarLane: @unchecked Sendable {
     var smallestKept: Int { state.smallestKept }
     var classCount: Int { state.classes.count }
     var classSizes: [Int32] { state.classSizes }
-    func classKey(_ id: Int, into key: inout [UInt8]) { state.classKey(id, into: &key) }
+    var classColumns: Int { state.classColumns }
+    func valueCount(column: Int) -> Int { state.valueCount(column: column) }
+    func withValue<R>(column: Int, _ id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        state.withValue(column: column, id, body)
+    }
+    func classPart(_ id: Int, column: Int) -> Int { state.classPart(id, column: column) }
 
     /// Frees the class table once the run's class sizes are merged (the final pass needs only the sizes).
     func releaseClasses() { state.releaseClasses() }
@@ -425,7 +430,7 @@ struct LaneState {
     }
 
     mutating func releasePassOne() {
-        memos = memos.map { PseudonymMemo(mac: $0.mac, length: $0.length) }
+        memos = memos.map { PseudonymMemo(table: ByteTable(capacity: 1), mac: $0.mac, length: $0.length) }
         gateMemo = gateMemo.map { _ in ByteTable(capacity: 1) }
         gateSets = gateSets.map { _ in [] }
         columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
@@ -441,19 +446,16 @@ struct LaneState {
         columnCanonical = columnCanonical.map { _ in ByteTable(capacity: 1) }
     }
 
-    /// The whole-run key of local class `id`: per quasi-identifier, the byte length, a colon, the NFC text.
-    func classKey(_ id: Int, into key: inout [UInt8]) {
-        key.removeAll(keepingCapacity: true)
-        classes.withKey(id) { composite in
-            for column in columnCanonical.indices {
-                let canonicalId = Int(composite.loadUnaligned(fromByteOffset: column * 4, as: UInt32.self))
-                columnCanonical[column].withKey(canonicalId) { entry in
-                    TextKernels.appendInteger(Int64(entry.loadUnaligned(as: UInt32.self)), to: &key)
-                    key.append(UInt8(ascii: ":"))
-                    key.append(contentsOf: UnsafeRawBufferPointer(rebasing: entry[4...]))
-                }
-            }
-        }
+    /// The quasi-identifiers, and per one the canonical values this lane has seen (length, then the NFC form).
+    var classColumns: Int { columnCanonical.count }
+    func valueCount(column: Int) -> Int { columnCanonical[column].count }
+    func withValue<R>(column: Int, _ id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        columnCanonical[column].withKey(id, body)
+    }
+
+    /// The canonical id of quasi-identifier `column` in local class `id`.
+    func classPart(_ id: Int, column: Int) -> Int {
+        classes.withKey(id) { Int($0.loadUnaligned(fromByteOffset: column * 4, as: UInt32.self)) }
     }
 
     /// Runs the chain's steps on the row's field, appending the result to `arena`, and counts a changed value.

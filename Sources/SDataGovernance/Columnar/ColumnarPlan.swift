@@ -197,27 +197,52 @@ public struct ClassCounts: Sendable {
     public let count: Int
     public let suppressed: Int
 
+    /// Merges the lanes' classes by ids rather than text: each quasi-identifier's canonical values get whole-run
+    /// ids first (a few tables of distinct values), so that a class is a tuple of small integers. When the tuples'
+    /// range is small — the usual case, bands and hours and districts — classes are counted in a flat array indexed
+    /// by the tuple; otherwise in a table of 4-byte ids. Each lane's class table is freed as soon as it is read.
     public init(lanes: [ColumnarLane], k: Int) {
-        var global = ByteTable(capacity: lanes.reduce(0) { $0 + $1.classCount })
-        var totals: [Int32] = []
-        var maps: [[Int]] = []
-        var key: [UInt8] = []
-        for lane in lanes {
-            var map: [Int] = []
+        let columns = lanes.first?.classColumns ?? 0
+        var values = (0 ..< columns).map { _ in ByteTable(capacity: 64) }
+        // [lane][column][lane's canonical id] → whole-run id.
+        let valueIds: [[[UInt32]]] = lanes.map { lane in
+            (0 ..< columns).map { column in
+                (0 ..< lane.valueCount(column: column)).map { id in
+                    lane.withValue(column: column, id) { UInt32(truncatingIfNeeded: values[column].insert($0).id) }
+                }
+            }
+        }
+        let radix = values.map { max($0.count, 1) }
+        let classes = lanes.reduce(0) { $0 + $1.classSizes.count }
+        var range = 1
+        for width in radix where range <= 1 << 24 { range = range.multipliedReportingOverflow(by: width).partialValue }
+        let dense = range <= 1 << 24 && range <= 8 * max(classes, 1 << 12)
+        var totals: [Int32] = dense ? Array(repeating: 0, count: range) : []
+        var table = ByteTable(capacity: dense ? 1 : lanes.map(\.classSizes.count).max() ?? 0)
+        var key = [UInt32](repeating: 0, count: columns)
+        var maps: [[Int32]] = []
+        for (number, lane) in lanes.enumerated() {
             let sizes = lane.classSizes
+            var map: [Int32] = []
             map.reserveCapacity(sizes.count)
             for local in 0 ..< sizes.count {
-                lane.classKey(local, into: &key)
-                let id = key.withUnsafeBytes { global.insert($0).id }
-                if id == totals.count { totals.append(0) }
-                totals[id] += sizes[local]
-                map.append(id)
+                var index = 0
+                for column in 0 ..< columns {
+                    let id = valueIds[number][column][lane.classPart(local, column: column)]
+                    if dense { index = index &* radix[column] &+ Int(id) } else { key[column] = id }
+                }
+                if !dense {
+                    index = key.withUnsafeBytes { table.insert($0).id }
+                    if index == totals.count { totals.append(0) }
+                }
+                totals[index] += sizes[local]
+                map.append(Int32(truncatingIfNeeded: index))
             }
             maps.append(map)
             lane.releaseClasses()
         }
-        sizes = maps.map { map in map.map { totals[$0] } }
-        count = totals.count
-        suppressed = totals.count { Int($0) < k }
+        sizes = maps.map { map in map.map { totals[Int($0)] } }
+        count = dense ? totals.count { $0 > 0 } : totals.count
+        suppressed = totals.count { $0 > 0 && Int($0) < k }
     }
 }
