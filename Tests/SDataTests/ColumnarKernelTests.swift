@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import SDataCore
 import SDataPluginAPI
+import SDataGovernance
+import Crypto
 
 /// Property tests of the columnar engine's byte kernels against the functions they stand in for: each kernel either
 /// gives exactly the row path's answer or declines (and the row path runs).
@@ -117,6 +119,22 @@ struct ColumnarKernelTests {
                 #expect(ByteScan.count(0x0A, in: buffer) == bytes.filter { $0 == 0x0A }.count)
                 #expect(ByteScan.contains(0x2C, 0x22, 0x0A, 0x0D, in: UnsafeRawBufferPointer(buffer))
                         == bytes.contains { [0x2C, 0x22, 0x0A, 0x0D].contains($0) })
+            }
+        }
+    }
+
+    /// The pseudonym MAC with precomputed key blocks is HMAC-SHA256, for keys shorter, as long as and longer than a
+    /// block and messages of every length around the padding boundaries.
+    @Test func precomputedHMACIsHMACSHA256() {
+        var random = Random(state: 4242)
+        for keyLength in [0, 1, 8, 32, 55, 63, 64, 65, 100, 200] {
+            let key = (0..<keyLength).map { _ in UInt8(random.below(256)) }
+            let mac = PrecomputedHMAC(key: key)
+            for messageLength in [0, 1, 13, 55, 56, 63, 64, 65, 119, 120, 300] {
+                let message = (0..<messageLength).map { _ in UInt8(random.below(256)) }
+                let ours = message.withUnsafeBytes { mac.authenticate($0) { Array($0) } }
+                let reference = Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+                #expect(ours == reference, "key \(keyLength) bytes, message \(messageLength) bytes")
             }
         }
     }
