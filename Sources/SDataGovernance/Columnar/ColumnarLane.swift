@@ -20,7 +20,6 @@ public final class ColumnarLane: @unchecked Sendable {
     public var rowsOut: Int { state.rowsOut }
     var gateSuppressed: Int { state.gateSuppressed }
     var smallestKept: Int { state.smallestKept }
-    var classCount: Int { state.classes.count }
     var classSizes: [Int32] { state.classSizes }
     var classColumns: Int { state.classColumns }
     func valueCount(column: Int) -> Int { state.valueCount(column: column) }
@@ -219,7 +218,7 @@ struct LaneState {
             for step in chain.steps {
                 switch step.operation {
                 case .pseudonymize(let key, let length):
-                    memos[step.id] = PseudonymMemo(mac: PrecomputedHMAC(key: Array(key)), length: length)
+                    memos[step.id] = PseudonymMemo(mac: PrecomputedHMAC(key: key), length: length)
                 case .redact(let rule, _):
                     let single = RedactRule(fields: [step.field], detectors: rule.detectors, patterns: rule.patterns,
                                             action: .redact, normalize: rule.normalize)
