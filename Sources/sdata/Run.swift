@@ -50,6 +50,9 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // First, so that a stop signal during start-up is a clean stop too (no run starts) rather than the default
+        // action, or nothing at all when the signal was ignored where the process was started.
+        let stop = StopSignals()
         let redactor = SecretRedactor()
         global.bootstrapLogging(redactor: redactor)
         var loaded = try SpecFiles.loadValid(all ? [] : specs, global: global, redactor: redactor, action: "running")
@@ -81,7 +84,6 @@ struct Run: AsyncParsableCommand {
         let alerts = WebhookNotifier.configured(for: catalog, environment: global.environment,
                                                  logger: Logger(label: "sdata.alerts"))
         var summaries: [RunSummary] = []
-        let stop = StopSignals()
         for spec in loaded {
             if stop.received != nil { break }
             let summary = await stop.cancellingOnSignal { await runner.run(spec) }

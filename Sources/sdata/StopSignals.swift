@@ -8,9 +8,9 @@ import Glibc
 /// nothing; the catalog lock is released when the process exits. Further runs are not started.
 ///
 /// The signals are caught by a process-wide `sigaction` handler that writes the signal's number to a pipe, and a
-/// thread of ours reads the pipe. (A Dispatch signal source was used first: on Linux it sets the signal to `SIG_IGN`
-/// and reads a `signalfd`, which sees the signal only while every thread blocks it, so a signal the kernel handed to
-/// one of the other threads — NIO's, the store's — was dropped and the run went on to publish.)
+/// thread of ours, which unblocks them, reads the pipe. (A Dispatch signal source was used first: on Linux it sets the
+/// signal to `SIG_IGN` and reads a `signalfd`, which works only while the signal is blocked where the kernel looks;
+/// CI saw a stopped run go on to publish.)
 final class StopSignals: @unchecked Sendable {
     private let lock = NSLock()
     private var signalName: String?
@@ -26,6 +26,14 @@ final class StopSignals: @unchecked Sendable {
         stopSignalPipe = fds[1]
         let reader = fds[0]
         let thread = Thread { [weak self] in
+            // Threads started from Dispatch's workers (the cooperative pool, NIO's, this one) inherit a mask that
+            // blocks every signal, and the main thread has left for `dispatch_main`: without one thread that accepts
+            // them, a SIGTERM stays pending until the process exits. This thread is that one.
+            var accepted = sigset_t()
+            sigemptyset(&accepted)
+            sigaddset(&accepted, SIGTERM)
+            sigaddset(&accepted, SIGINT)
+            pthread_sigmask(SIG_UNBLOCK, &accepted, nil)
             var number: UInt8 = 0
             while read(reader, &number, 1) == 1 || errno == EINTR {
                 guard let self else { return }

@@ -29,11 +29,14 @@ struct StopSignalTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         try await Task.sleep(for: .milliseconds(engine == "row" ? 300 : 20))
+        // How the process stood towards signals when it was sent one (pending, blocked, ignored, caught: for a failure).
+        let signals = ((try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? "")
+            .split(separator: "\n").filter { $0.hasPrefix("Sig") || $0.hasPrefix("ShdPnd") }.joined(separator: " ")
         kill(process.processIdentifier, SIGTERM)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
-        #expect(stderr.contains("stopped by SIGTERM"), "\(stderr)")
+        #expect(process.terminationStatus == 1, "\(signals)")
+        #expect(stderr.contains("stopped by SIGTERM"), "\(stderr)\n\(signals)")
         let run = try #require(try await catalog.store.runs(pipeline: "big", limit: 1).first)
         #expect(run.status == .failed)
         #expect(run.error?.contains("stopped before it finished") == true, "\(run.error ?? "")")
