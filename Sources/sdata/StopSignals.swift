@@ -27,16 +27,18 @@ final class StopSignals: @unchecked Sendable {
         let reader = fds[0]
         let thread = Thread { [weak self] in
             // Threads started from Dispatch's workers (the cooperative pool, NIO's, this one) inherit a mask that
-            // blocks every signal, and the main thread has left for `dispatch_main`: without one thread that accepts
-            // them, a SIGTERM stays pending until the process exits. This thread is that one.
+            // blocks every signal, and so does a process started from one: without one thread that surely accepts
+            // them, a SIGTERM can stay pending until the process exits. This thread is that one.
             var accepted = sigset_t()
             sigemptyset(&accepted)
             sigaddset(&accepted, SIGTERM)
             sigaddset(&accepted, SIGINT)
             pthread_sigmask(SIG_UNBLOCK, &accepted, nil)
             var number: UInt8 = 0
-            while read(reader, &number, 1) == 1 || errno == EINTR {
-                guard let self else { return }
+            while true {
+                let got = read(reader, &number, 1)
+                if got < 0 && errno == EINTR { continue }
+                guard got == 1, let self else { return }
                 self.receive(Int32(number) == SIGINT ? "SIGINT" : "SIGTERM")
             }
         }
