@@ -9,8 +9,7 @@ import Glibc
 ///
 /// The signals are caught by a process-wide `sigaction` handler that writes the signal's number to a pipe, and a
 /// thread of ours, which unblocks them, reads the pipe. (A Dispatch signal source was used first: on Linux it sets the
-/// signal to `SIG_IGN` and reads a `signalfd`, which works only while the signal is blocked where the kernel looks;
-/// CI saw a stopped run go on to publish.)
+/// signal to `SIG_IGN` and reads a `signalfd`, which works only while the signal is blocked on every thread.)
 final class StopSignals: @unchecked Sendable {
     private let lock = NSLock()
     private var signalName: String?
