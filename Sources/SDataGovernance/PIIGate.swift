@@ -51,25 +51,57 @@ final class PIIScanner {
         for name in names { findings["\(field):\(name)", default: 0] += 1 }
     }
 
-    /// Rules out text no built-in detector can match, without decoding it: e-mails need `@`, IPv6 needs `:`, phone
-    /// and resident numbers need at least 9 digits, car plates 6 digits and a syllable, IPv4 4 digits and dots.
+    /// Rules out text no built-in detector can match, without decoding it. Only text of ASCII and precomposed Hangul
+    /// syllables is ruled out (normalization leaves both as they are; any other character may become a digit, `@`,
+    /// `:` or `.` — `⓪`, `𝟎`, `＠`, `：`), and only when it lacks what every detector needs: e-mails an `@`, IPv6 a
+    /// `::` or seven colons, IPv4 three dots and four digits, phone and resident numbers a run of nine digits (at
+    /// most one `-`, `.`, `)` or space between two of them), plates six digits and a syllable.
+    /// (Each detector's pattern shows why; `PIIGatePrefilterTests` checks it against the detectors on random text.)
     static func mayHoldPersonalData(_ text: String) -> Bool { mayHoldPersonalData(bytes: text.utf8) }
 
     /// The same test on UTF-8 bytes (the columnar engine's fields).
     @inline(__always)
     static func mayHoldPersonalData<Bytes: Sequence<UInt8>>(bytes: Bytes) -> Bool {
-        var digits = 0, dots = false, nonASCII = false
+        var digits = 0, dots = 0, colons = 0, hangul = false, colonBefore = false
+        // The current run of digits (separators since its last digit in `gap`) and the longest run.
+        var run = 0, gap = 0, longest = 0
+        // A three-byte sequence being read: its scalar so far and the continuation bytes still to come.
+        var scalar: UInt32 = 0, pending = 0
         for byte in bytes {
+            if pending > 0 {
+                scalar = scalar << 6 | UInt32(byte & 0x3F)
+                pending -= 1
+                if pending == 0 {
+                    guard (0xAC00 ... 0xD7A3).contains(scalar) else { return true }
+                    hangul = true
+                    run = 0
+                }
+                continue
+            }
+            let colon = byte == 58
+            defer { colonBefore = colon }
             switch byte {
-            case 48...57: digits += 1
-            case 64, 58: return true
-            case 46: dots = true
-            case 0xEF: digits += 1; nonASCII = true  // the lead byte of full-width forms (０–９), counted generously
-            case 0x80...: nonASCII = true
-            default: break
+            case 48 ... 57:
+                digits += 1
+                run = gap <= 1 ? run + 1 : 1
+                gap = 0
+                longest = max(longest, run)
+            case 45, 46, 41, 32:  // - . ) space: separators inside phone numbers
+                if byte == 46 { dots += 1 }
+                gap += 1
+            case 58:
+                if colonBefore { return true }  // "::"
+                colons += 1
+                run = 0
+            case 64: return true
+            case 0xE0 ... 0xEF:
+                scalar = UInt32(byte & 0x0F)
+                pending = 2
+            case 0x80...: return true
+            default: run = 0
             }
         }
-        return digits >= 9 || (digits >= 6 && nonASCII) || (digits >= 4 && dots)
+        return pending > 0 || longest >= 9 || colons >= 7 || (digits >= 4 && dots >= 3) || (digits >= 6 && hangul)
     }
 
     var total: Int { findings.values.reduce(0, +) }

@@ -76,6 +76,16 @@ struct AdversarialPIITests {
         }
     }
 
+    /// Forms that only compatibility normalization (NFKC) turns into something a detector matches: the gate's quick
+    /// pre-check must not rule them out (circled, mathematical and superscript digits, a full-width `＠`, `：`, `．`).
+    @Test(arguments: ["연락 ⓪①⓪-②③④⑤-⑥⑦⑧⑨", "𝟎𝟏𝟎𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗", "메일 a＠example.org", "주소 fe80：：1",
+                      "IP 192．168．0．12", "⁰¹⁰²³⁴⁵⁶⁷⁸⁹"])
+    func theGateFindsCompatibilityForms(text: String) throws {
+        let plan = try GovernancePlan(rules: [], input: Schema([Field(name: "note", type: .string)]), piiGate: .block)
+        _ = try plan.govern(RecordBatch(schema: plan.inputSchema, records: [[.string(text)]]))
+        #expect(!plan.gatePassed, "the gate missed '\(text)'")
+    }
+
     @Test func theGateCanSuppressRecordsInsteadOfBlocking() throws {
         let plan = try GovernancePlan(rules: [], input: Schema([Field(name: "note", type: .string)]), piiGate: .suppress)
         let out = try plan.govern(RecordBatch(schema: plan.inputSchema, records: [
