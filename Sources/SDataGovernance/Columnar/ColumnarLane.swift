@@ -22,11 +22,11 @@ public final class ColumnarLane: @unchecked Sendable {
     var smallestKept: Int { state.smallestKept }
     var classSizes: [Int32] { state.classSizes }
     var classColumns: Int { state.classColumns }
-    func valueCount(column: Int) -> Int { state.valueCount(column: column) }
-    func withValue<R>(column: Int, _ id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        state.withValue(column: column, id, body)
-    }
-    func classPart(_ id: Int, column: Int) -> Int { state.classPart(id, column: column) }
+    /// Per quasi-identifier, the canonical values this lane has seen (the length, then the NFC form), by id.
+    var canonicalValues: [ByteTable] { state.canonicalValues }
+    /// Each local class's canonical ids, `classColumns` of them per class. (Whole arrays: a call per element would
+    /// copy the lane's state each time.)
+    var classParts: [UInt32] { state.classParts }
 
     /// Frees the class table once the run's class sizes are merged (the final pass needs only the sizes).
     func releaseClasses() { state.releaseClasses() }
@@ -157,8 +157,11 @@ struct LaneState {
     private(set) var rowsOut = 0
     private(set) var gateSuppressed = 0
     private(set) var smallestKept = Int.max
+    /// The k-anonymity classes seen, keyed by their quasi-identifiers' canonical ids (four bytes each, a short key),
+    /// and the same ids per class in ``classParts``.
     private(set) var classes = ByteTable(capacity: 4096)
     private(set) var classSizes: [Int32] = []
+    private(set) var classParts: [UInt32] = []
 
     /// Per gate column: the finding set of each value seen (bounded), by bytes. Finding sets are interned for the
     /// whole run (`findingSets[0]` is the empty one), so that rows carry one small id per column to pass 2.
@@ -275,7 +278,7 @@ struct LaneState {
         var arena = RawBytes(capacity: 0)
         swap(&arena, &self.arena)
         defer { swap(&arena, &self.arena) }
-        var key = [UInt32](repeating: 0, count: classChains.count)
+        var classKey = [UInt32](repeating: 0, count: classChains.count)
         // The loops run in this method's body, not in closures: a closure capturing `self` would copy the state to
         // call its non-mutating methods. The chunk outlives the pointers.
         try withExtendedLifetime(chunk) {
@@ -291,10 +294,15 @@ struct LaneState {
                 if hasClasses {
                     for column in classChains.indices {
                         let (bytes, _) = value(classChains[column], base: base, fields: fields, arena: values)
-                        key[column] = classPart(bytes, column: column)
+                        classKey[column] = classPart(bytes, column: column)
                     }
-                    let (id, inserted) = key.withUnsafeBytes { classes.insert($0) }
-                    if inserted { classSizes.append(1) } else { classSizes[id] += 1 }
+                    let (id, inserted) = classKey.withUnsafeBytes { classes.insert($0) }
+                    if inserted {
+                        classSizes.append(1)
+                        classParts.append(contentsOf: classKey)
+                    } else {
+                        classSizes[id] += 1
+                    }
                     meta[classBase + row] = UInt32(truncatingIfNeeded: id)
                 }
                 for number in 0 ..< gateCount {
@@ -468,21 +476,14 @@ struct LaneState {
     mutating func releaseClasses() {
         classes = ByteTable(capacity: 1)
         classSizes = []
+        classParts = []
         columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
         columnCanonical = columnCanonical.map { _ in ByteTable(capacity: 1) }
     }
 
     /// The quasi-identifiers, and per one the canonical values this lane has seen (length, then the NFC form).
     var classColumns: Int { columnCanonical.count }
-    func valueCount(column: Int) -> Int { columnCanonical[column].count }
-    func withValue<R>(column: Int, _ id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        columnCanonical[column].withKey(id, body)
-    }
-
-    /// The canonical id of quasi-identifier `column` in local class `id`.
-    func classPart(_ id: Int, column: Int) -> Int {
-        classes.withKey(id) { Int($0.loadUnaligned(fromByteOffset: column * 4, as: UInt32.self)) }
-    }
+    var canonicalValues: [ByteTable] { columnCanonical }
 
     /// Runs the chain's steps on the row's field, appending the result to `arena`, and counts a changed value.
     @inline(__always)

@@ -206,9 +206,10 @@ public struct ClassCounts: Sendable {
         var values = (0 ..< columns).map { _ in ByteTable(capacity: 64) }
         // [lane][column][lane's canonical id] → whole-run id.
         let valueIds: [[[UInt32]]] = lanes.map { lane in
-            (0 ..< columns).map { column in
-                (0 ..< lane.valueCount(column: column)).map { id in
-                    lane.withValue(column: column, id) { UInt32(truncatingIfNeeded: values[column].insert($0).id) }
+            let canonical = lane.canonicalValues
+            return (0 ..< columns).map { column in
+                (0 ..< canonical[column].count).map { id in
+                    canonical[column].withKey(id) { UInt32(truncatingIfNeeded: values[column].insert($0).id) }
                 }
             }
         }
@@ -222,13 +223,13 @@ public struct ClassCounts: Sendable {
         var key = [UInt32](repeating: 0, count: columns)
         var maps: [[Int32]] = []
         for (number, lane) in lanes.enumerated() {
-            let sizes = lane.classSizes
+            let sizes = lane.classSizes, parts = lane.classParts
             var map: [Int32] = []
             map.reserveCapacity(sizes.count)
             for local in 0 ..< sizes.count {
                 var index = 0
                 for column in 0 ..< columns {
-                    let id = valueIds[number][column][lane.classPart(local, column: column)]
+                    let id = valueIds[number][column][Int(parts[local &* columns &+ column])]
                     if dense { index = index &* radix[column] &+ Int(id) } else { key[column] = id }
                 }
                 if !dense {
