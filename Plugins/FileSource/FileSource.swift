@@ -96,32 +96,21 @@ public struct FileSource: SourcePlugin {
                                        batchSize: context.batchSize)
         case .jsonl:
             let reader = try JSONLinesReader(path: file)
-            try await emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
+            try await RecordPump.emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
                 try reader.next()?.recordFields()
             }
         case .json:
             let keys = (recordPath ?? "").split(separator: ".").map(String.init)
             let reader = try JSONStreamReader(path: file, recordPath: keys)
-            try await emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
+            try await RecordPump.emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
                 try reader.next()?.recordFields()
             }
         case .xml:
             let reader = try XMLRecordReader(path: file, recordPath: recordPath ?? "")
-            try await emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
+            try await RecordPump.emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
                 try reader.next()
             }
         }
-    }
-
-    /// Pulls named records from `next` into batches.
-    private func emit(into writer: RecordWriter, batchSize: Int,
-                      _ next: () throws(SourceError) -> [(String, Value)]?) async throws {
-        var builder = BatchBuilder(capacity: batchSize)
-        while let fields = try next() {
-            builder.append(fields)
-            if builder.isFull { try await writer.write(builder.take()) }
-        }
-        try await writer.write(builder.take())
     }
 }
 

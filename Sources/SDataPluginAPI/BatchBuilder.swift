@@ -27,25 +27,32 @@ public struct BatchBuilder: Sendable {
             lastNames = pairs.map(\.0)
             lastPositions = []
         }
-        for (offset, (name, value)) in pairs.enumerated() {
+        for offset in pairs.indices {
             let index: Int
             if repeated {
                 index = lastPositions[offset]
-            } else if let known = schema.index(of: name) {
+            } else if let known = schema.index(of: pairs[offset].0) {
                 index = known
             } else {
                 index = schema.count
-                schema.append(Field(name: name, type: .string))
+                schema.append(Field(name: pairs[offset].0, type: .string))
                 record.append(.null)
             }
             if !repeated { lastPositions.append(index) }
+            let value = pairs[offset].1
             if let type = value.type {
-                // A field seen only as null so far takes the type of its first value.
-                if typed.count <= index { typed += Array(repeating: false, count: index + 1 - typed.count) }
-                let current = schema.fields[index].type
-                let unified = typed[index] ? current.unified(with: type) : type
-                if unified != current { schema.setType(unified, at: index) }
-                typed[index] = true
+                // A field seen only as null so far takes the type of its first value. A string stays a string.
+                if types.count <= index {
+                    typed += Array(repeating: false, count: index + 1 - types.count)
+                    types += Array(repeating: .string, count: index + 1 - types.count)
+                }
+                if !(typed[index] && types[index] == .string) {
+                    let current = schema.fields[index].type
+                    let unified = typed[index] ? current.unified(with: type) : type
+                    if unified != current { schema.setType(unified, at: index) }
+                    typed[index] = true
+                    types[index] = unified
+                }
             }
             record[index] = value
         }
@@ -54,6 +61,8 @@ public struct BatchBuilder: Sendable {
 
     /// Positions that have had a non-null value.
     private var typed: [Bool] = []
+    /// Each position's type so far (mirrors the schema's, read without going through it).
+    private var types: [FieldType] = []
     private var lastNames: [String] = []
     private var lastPositions: [Int] = []
 

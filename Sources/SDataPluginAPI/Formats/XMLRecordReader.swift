@@ -21,6 +21,7 @@ public final class XMLRecordReader {
     @exclusivity(unchecked) private var fields: [(String, Value)] = []
     @exclusivity(unchecked) private var texts: [String] = []
     @exclusivity(unchecked) private var hasChildren: [Bool] = []
+    @exclusivity(unchecked) private var fieldCapacity = 8
 
     /// Opens the file at `path`.
     public init(path: String, recordPath: String) throws(SourceError) {
@@ -100,7 +101,12 @@ public final class XMLRecordReader {
             case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
                  Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
                 if recordDepth != nil, !texts.isEmpty, let value = xmlTextReaderConstValue(reader) {
-                    texts[texts.count - 1] += String(cString: value)
+                    // Usually the element's only text node: assigned, not appended to an empty string.
+                    if texts[texts.count - 1].isEmpty {
+                        texts[texts.count - 1] = String(cString: value)
+                    } else {
+                        texts[texts.count - 1] += String(cString: value)
+                    }
                 }
             case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
                 if let record = endElement() { return record }
@@ -189,9 +195,13 @@ public final class XMLRecordReader {
         if recordDepth == nil {
             guard stack.count >= recordPath.count, stack.suffix(recordPath.count).elementsEqual(recordPath) else { return }
             recordDepth = stack.count
+            // The previous record's array went to the caller: start a new one of the same size at once.
             fields = []
-            texts = [""]
-            hasChildren = [false]
+            fields.reserveCapacity(fieldCapacity)
+            texts.removeAll(keepingCapacity: true)
+            texts.append("")
+            hasChildren.removeAll(keepingCapacity: true)
+            hasChildren.append(false)
             readAttributes(prefix: "")
             return
         }
@@ -209,6 +219,7 @@ public final class XMLRecordReader {
         let leaf = !hasChildren.removeLast()
         if stack.count == depth {
             recordDepth = nil
+            fieldCapacity = max(fieldCapacity, fields.count + 1)
             if leaf, !text.isEmpty { fields.insert(("value", .string(text)), at: 0) }
             return fields
         }
@@ -236,14 +247,24 @@ public final class XMLRecordReader {
         xmlTextReaderMoveToElement(reader)
     }
 
-    /// Element and attribute names come from libxml2's dictionary, one pointer per distinct name: decode each once.
+    /// Element and attribute names come from libxml2's dictionary, one pointer per distinct name: decode each once,
+    /// found again by pointer in a small direct-mapped cache (no hashing), then in a dictionary.
     @exclusivity(unchecked) private var names: [UnsafePointer<xmlChar>: String] = [:]
+    @exclusivity(unchecked) private var recentNames = [(pointer: UnsafePointer<xmlChar>?, name: String)](
+        repeating: (nil, ""), count: 64)
 
     private func currentName() -> String {
         guard let pointer = xmlTextReaderConstLocalName(reader) else { return "" }
-        if let known = names[pointer] { return known }
-        let name = String(cString: pointer)
-        if names.count < 10_000 { names[pointer] = name }
+        let slot = Int(bitPattern: UInt(bitPattern: pointer) >> 3) & 63
+        if recentNames[slot].pointer == pointer { return recentNames[slot].name }
+        let name: String
+        if let known = names[pointer] {
+            name = known
+        } else {
+            name = String(cString: pointer)
+            if names.count < 10_000 { names[pointer] = name }
+        }
+        recentNames[slot] = (pointer, name)
         return name
     }
 
