@@ -54,18 +54,14 @@ public struct XMLFeed: SourcePlugin {
     public func run(into writer: RecordWriter, context: SourceContext) async throws {
         try await location.withFile(context) { file in
             let reader = try XMLRecordReader(path: file, recordPath: recordPath)
-            var output = BatchingWriter(writer, batchSize: context.batchSize, emptyAsNull: false)
-            while let record = try reader.next() {
-                if fields.isEmpty {
-                    try await output.append(record)
-                } else {
-                    try await output.append(fields.map { name, path in
-                        (name, record.first { $0.0 == path }?.1 ?? .null)
-                    })
-                }
+            let fields = fields
+            // Parsed on a thread of its own while this task batches the records.
+            let count = try await RecordPump.emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
+                guard let record = try reader.next() else { return nil }
+                if fields.isEmpty { return record }
+                return fields.map { name, path in (name, record.first { $0.0 == path }?.1 ?? .null) }
             }
-            try await output.finish()
-            context.logger.info("xml-feed: \(output.count) records")
+            context.logger.info("xml-feed: \(count) records")
         }
     }
 }

@@ -7,14 +7,18 @@ public import SDataCore
 /// stays flat; order is kept. When the caller stops early (a write failed, the run was cancelled) the thread stops
 /// at its next chunk and releases the reader.
 public enum RecordPump {
+    /// Returns the number of records emitted.
+    @discardableResult
     public static func emit(into writer: RecordWriter, batchSize: Int,
-                            _ next: @escaping () throws(SourceError) -> [(String, Value)]?) async throws {
+                            _ next: @escaping () throws(SourceError) -> [(String, Value)]?) async throws -> Int {
         let pump = Pump(chunk: max(1, batchSize), next: next)
         defer { pump.stop() }
         var builder = BatchBuilder(capacity: batchSize)
+        var count = 0
         try await withTaskCancellationHandler {
             for try await records in pump.stream {
                 pump.taken()
+                count += records.count
                 for fields in records {
                     builder.append(fields)
                     if builder.isFull { try await writer.write(builder.take()) }
@@ -25,6 +29,7 @@ public enum RecordPump {
         }
         try Task.checkCancellation()
         try await writer.write(builder.take())
+        return count
     }
 }
 
