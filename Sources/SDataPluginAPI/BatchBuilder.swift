@@ -41,17 +41,12 @@ public struct BatchBuilder: Sendable {
             if !repeated { lastPositions.append(index) }
             let value = pairs[offset].1
             if let type = value.type {
-                // A field seen only as null so far takes the type of its first value. A string stays a string.
-                if types.count <= index {
-                    typed += Array(repeating: false, count: index + 1 - types.count)
-                    types += Array(repeating: .string, count: index + 1 - types.count)
-                }
-                if !(typed[index] && types[index] == .string) {
-                    let current = schema.fields[index].type
-                    let unified = typed[index] ? current.unified(with: type) : type
-                    if unified != current { schema.setType(unified, at: index) }
-                    typed[index] = true
-                    types[index] = unified
+                // A field seen only as null so far takes the type of its first value; a string stays a string.
+                if seen.count <= index { seen += Array(repeating: nil, count: index + 1 - seen.count) }
+                if seen[index] != .string {
+                    let unified = seen[index].map { $0.unified(with: type) } ?? type
+                    if unified != schema.fields[index].type { schema.setType(unified, at: index) }
+                    seen[index] = unified
                 }
             }
             record[index] = value
@@ -59,10 +54,8 @@ public struct BatchBuilder: Sendable {
         records.append(record)
     }
 
-    /// Positions that have had a non-null value.
-    private var typed: [Bool] = []
-    /// Each position's type so far (mirrors the schema's, read without going through it).
-    private var types: [FieldType] = []
+    /// Each position's type once it has had a non-null value (the schema's, read without going through it).
+    private var seen: [FieldType?] = []
     private var lastNames: [String] = []
     private var lastPositions: [Int] = []
 

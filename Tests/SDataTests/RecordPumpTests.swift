@@ -66,3 +66,27 @@ struct RecordPumpTests {
         #expect(counter.count == after, "the reader thread kept reading after the caller stopped")
     }
 }
+
+/// Field types unify over the records seen: a null takes none, integers and numbers make a number, other mixes a string.
+struct BatchBuilderTypeTests {
+    @Test func typesUnifyAcrossRecords() {
+        var builder = BatchBuilder(capacity: 10)
+        builder.append([("a", .null), ("b", .integer(1)), ("c", .string("x"))])
+        builder.append([("a", .integer(2)), ("b", .number(1.5)), ("c", .integer(3))])
+        builder.append([("a", .integer(4)), ("b", .integer(2)), ("c", .null), ("d", .string("y"))])
+        builder.append([("b", .string("z")), ("a", .null)])
+        let batch = builder.take()
+        #expect(batch.schema.names == ["a", "b", "c", "d"])
+        #expect(batch.schema.fields.map(\.type) == [.integer, .string, .string, .string])
+        #expect(batch.records.count == 4)
+        #expect(batch.records[3] == [.null, .string("z"), .null, .null])
+    }
+
+    @Test func aNumberAfterIntegersMakesANumber() {
+        var builder = BatchBuilder(capacity: 10)
+        builder.append([("a", .integer(1))])
+        builder.append([("a", .number(2.5))])
+        builder.append([("a", .integer(3))])
+        #expect(builder.take().schema.fields.map(\.type) == [.number])
+    }
+}
