@@ -107,8 +107,8 @@ public struct FileSource: SourcePlugin {
             }
         case .xml:
             let reader = try XMLRecordReader(path: file, recordPath: recordPath ?? "")
-            try await RecordPump.emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
-                try reader.next()
+            try await RecordPump.emit(into: writer, batchSize: context.batchSize) { limit throws(SourceError) in
+                try reader.nextChunk(limit: limit)
             }
         }
     }

@@ -56,10 +56,13 @@ public struct XMLFeed: SourcePlugin {
             let reader = try XMLRecordReader(path: file, recordPath: recordPath)
             let fields = fields
             // Parsed on a thread of its own while this task batches the records.
-            let count = try await RecordPump.emit(into: writer, batchSize: context.batchSize) { () throws(SourceError) in
-                guard let record = try reader.next() else { return nil }
-                if fields.isEmpty { return record }
-                return fields.map { name, path in (name, record.first { $0.0 == path }?.1 ?? .null) }
+            var select: (([(String, Value)]) -> [(String, Value)])?
+            if !fields.isEmpty {
+                select = { record in fields.map { name, path in (name, record.first { $0.0 == path }?.1 ?? .null) } }
+            }
+            let count = try await RecordPump.emit(into: writer, batchSize: context.batchSize,
+                                                  transform: select) { limit throws(SourceError) in
+                try reader.nextChunk(limit: limit)
             }
             context.logger.info("xml-feed: \(count) records")
         }

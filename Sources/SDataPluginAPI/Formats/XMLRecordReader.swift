@@ -16,12 +16,18 @@ public final class XMLRecordReader {
     private let errors = XMLErrorBox()
     // The reader is used by one task at a time (a source's run): its per-node state skips the runtime's dynamic
     // exclusivity checks, which cost more than the parsing itself on large documents.
-    @exclusivity(unchecked) private var stack: [String] = []
+    @exclusivity(unchecked) private var chunk = XMLRecordChunk()
+    @exclusivity(unchecked) private var finished = false
+    /// The open elements' name ids, root first.
+    @exclusivity(unchecked) private var stack: [Int32] = []
+    /// The stack's depth at the current record's element, while inside one.
     @exclusivity(unchecked) private var recordDepth: Int?
-    @exclusivity(unchecked) private var fields: [(String, Value)] = []
-    @exclusivity(unchecked) private var texts: [String] = []
+    /// Per open element below the record (the record first): whether it has had a child element.
     @exclusivity(unchecked) private var hasChildren: [Bool] = []
-    @exclusivity(unchecked) private var fieldCapacity = 8
+    /// Where the innermost element's text starts in the chunk's bytes.
+    @exclusivity(unchecked) private var textStart = 0
+    /// The chunk entry where the current record's fields start.
+    @exclusivity(unchecked) private var recordStart = 0
 
     /// Opens the file at `path`.
     public init(path: String, recordPath: String) throws(SourceError) {
@@ -32,6 +38,7 @@ public final class XMLRecordReader {
         self.reader = reader
         label = path
         self.recordPath = recordPath.split(separator: "/").map(String.init)
+        recordPathIDs = Array(repeating: -1, count: self.recordPath.count)
         installErrorHandler()
     }
 
@@ -54,6 +61,7 @@ public final class XMLRecordReader {
         self.reader = reader
         self.label = label
         self.recordPath = recordPath.split(separator: "/").map(String.init)
+        recordPathIDs = Array(repeating: -1, count: self.recordPath.count)
         installErrorHandler()
     }
 
@@ -80,36 +88,57 @@ public final class XMLRecordReader {
 
     /// The next record's fields in document order, or `nil` at the end of the document.
     public func next() throws(SourceError) -> [(String, Value)]? {
+        guard let chunk = try nextChunk(limit: 1) else { return nil }
+        return chunk.record(at: 0)
+    }
+
+    /// Up to `limit` records, or `nil` at the end of the document.
+    ///
+    /// The records stay bytes (one buffer, each field a name id and a byte range) until ``XMLRecordChunk/record(at:)``
+    /// decodes them: the parsing thread of a ``RecordPump`` then does little besides libxml2's own work, and the
+    /// strings are made on the other core.
+    public func nextChunk(limit: Int) throws(SourceError) -> XMLRecordChunk? {
+        while chunk.count < limit, !finished {
+            try readRecord()
+        }
+        guard chunk.count > 0 else { return nil }
+        var full = XMLRecordChunk()
+        full.reserve(like: chunk)
+        swap(&full, &chunk)
+        full.names = fieldNames
+        return full
+    }
+
+    /// Reads nodes until a record closes or the document ends.
+    private func readRecord() throws(SourceError) {
         while true {
             let status = xmlTextReaderRead(reader)
             if status == 0 {
+                finished = true
                 if let recordDepth, recordDepth <= stack.count {
                     throw SourceError("\(label): the document ends inside a record (truncated?)")
                 }
-                return nil
+                return
             }
             if status < 0 {
+                finished = true
                 let line = errors.line.map { ":\($0)" } ?? ""
                 throw SourceError("\(label)\(line): malformed XML: \(errors.message ?? "parse error") (truncated?)")
             }
             switch xmlTextReaderNodeType(reader) {
             case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-                let name = currentName()
+                let name = currentNameID()
                 let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
                 startElement(name)
-                if isEmpty, let record = endElement() { return record }
+                if isEmpty, endElement() { return }
             case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
                  Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
-                if recordDepth != nil, !texts.isEmpty, let value = xmlTextReaderConstValue(reader) {
-                    // Usually the element's only text node: assigned, not appended to an empty string.
-                    if texts[texts.count - 1].isEmpty {
-                        texts[texts.count - 1] = String(cString: value)
-                    } else {
-                        texts[texts.count - 1] += String(cString: value)
-                    }
+                // Only a leaf's text is kept: an element's text is dropped once it has a child.
+                if recordDepth != nil, hasChildren.last == false, let value = xmlTextReaderConstValue(reader) {
+                    chunk.appendText(value)
                 }
             case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
-                if let record = endElement() { return record }
+                if endElement() { return }
             default:
                 break
             }
@@ -190,86 +219,208 @@ public final class XMLRecordReader {
     }
 
     /// Pushes an element, starting a record when the path matches.
-    private func startElement(_ name: String) {
+    private func startElement(_ name: Int32) {
         stack.append(name)
         if recordDepth == nil {
-            guard stack.count >= recordPath.count, stack.suffix(recordPath.count).elementsEqual(recordPath) else { return }
+            guard matchesRecordPath() else { return }
             recordDepth = stack.count
-            // The previous record's array went to the caller: start a new one of the same size at once.
-            fields = []
-            fields.reserveCapacity(fieldCapacity)
-            texts.removeAll(keepingCapacity: true)
-            texts.append("")
+            recordStart = chunk.entryCount
             hasChildren.removeAll(keepingCapacity: true)
             hasChildren.append(false)
-            readAttributes(prefix: "")
+            readAttributes()
+            textStart = chunk.byteCount
             return
         }
-        hasChildren[hasChildren.count - 1] = true
-        texts.append("")
+        if !hasChildren[hasChildren.count - 1] {
+            hasChildren[hasChildren.count - 1] = true
+            chunk.truncateBytes(to: textStart)
+        }
         hasChildren.append(false)
-        if xmlTextReaderHasAttributes(reader) == 1 { readAttributes(prefix: relativePath()) }
+        if xmlTextReaderHasAttributes(reader) == 1 { readAttributes() }
+        textStart = chunk.byteCount
     }
 
-    /// Pops an element; returns the record when it closes one.
-    private func endElement() -> [(String, Value)]? {
+    /// Pops an element; returns whether it closed a record.
+    private func endElement() -> Bool {
         defer { stack.removeLast() }
-        guard let depth = recordDepth else { return nil }
-        let text = texts.removeLast()
+        guard let depth = recordDepth else { return false }
         let leaf = !hasChildren.removeLast()
         if stack.count == depth {
             recordDepth = nil
-            fieldCapacity = max(fieldCapacity, fields.count + 1)
-            if leaf, !text.isEmpty { fields.insert(("value", .string(text)), at: 0) }
-            return fields
+            if leaf, chunk.byteCount > textStart {
+                chunk.insertField(fieldID(attribute: nil, value: true), from: textStart, at: recordStart)
+            }
+            chunk.endRecord()
+            return true
         }
-        if leaf {
-            fields.append((relativePath(), text.isEmpty ? .null : .string(text)))
-        }
-        return nil
+        if leaf { chunk.appendField(fieldID(attribute: nil), from: textStart) }
+        return false
     }
 
-    private func relativePath() -> String {
-        guard let depth = recordDepth else { return "" }
-        // Most fields are direct children of the record: no joining needed.
-        if stack.count == depth + 1 { return stack[depth] }
-        return stack[depth...].joined(separator: "/")
+    /// Whether the open elements end with the record path (compared by name id).
+    private func matchesRecordPath() -> Bool {
+        guard stack.count >= recordPathIDs.count else { return false }
+        var position = stack.count - recordPathIDs.count
+        for id in recordPathIDs {
+            guard id == stack[position] else { return false }
+            position += 1
+        }
+        return true
     }
 
-    private func readAttributes(prefix: String) {
+    private func readAttributes() {
         guard xmlTextReaderHasAttributes(reader) == 1 else { return }
         while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-            let name = currentName()
-            if name == "xmlns" || currentPrefix() == "xmlns" { continue }
-            let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
-            fields.append((prefix + "@" + name, value.isEmpty ? .null : .string(value)))
+            let name = currentNameID()
+            if nameTexts[Int(name)] == "xmlns" || currentPrefix() == "xmlns" { continue }
+            let start = chunk.byteCount
+            if let value = xmlTextReaderConstValue(reader) { chunk.appendText(value) }
+            chunk.appendField(fieldID(attribute: name), from: start)
         }
         xmlTextReaderMoveToElement(reader)
     }
 
-    /// Element and attribute names come from libxml2's dictionary, one pointer per distinct name: decode each once,
-    /// found again by pointer in a small direct-mapped cache (no hashing), then in a dictionary.
-    @exclusivity(unchecked) private var names: [UnsafePointer<xmlChar>: String] = [:]
-    @exclusivity(unchecked) private var recentNames = [(pointer: UnsafePointer<xmlChar>?, name: String)](
-        repeating: (nil, ""), count: 64)
+    // MARK: Names
+
+    /// Element and attribute local names by id.
+    @exclusivity(unchecked) private var nameTexts: [String] = []
+    @exclusivity(unchecked) private var nameIDs: [String: Int32] = [:]
+    /// The record path's components as name ids (-1 until the name is first seen).
+    @exclusivity(unchecked) private var recordPathIDs: [Int32] = []
+    /// Field names (paths relative to the record) by id; a chunk carries the table as it was when it was taken.
+    @exclusivity(unchecked) private var fieldNames: [String] = []
+    /// The field id of a direct child of the record, by its name id (-1: none yet): the common case, without hashing.
+    @exclusivity(unchecked) private var childFields: [Int32] = []
+    /// Field ids of the other fields (deeper paths, attributes, the record's own text) by their key: the path's name
+    /// ids, then the attribute's as `-2 - id`, or `[-1]` for the record's text.
+    @exclusivity(unchecked) private var otherFields: [[Int32]: Int32] = [:]
+
+    /// The id of the field at the current element (or its attribute `attribute`, or the record's own text).
+    private func fieldID(attribute: Int32?, value: Bool = false) -> Int32 {
+        let depth = recordDepth ?? stack.count
+        if attribute == nil, !value, stack.count == depth + 1 {
+            let name = Int(stack[depth])
+            if name < childFields.count, childFields[name] >= 0 { return childFields[name] }
+            let id = newField(nameTexts[name])
+            if childFields.count <= name { childFields += repeatElement(-1, count: name + 1 - childFields.count) }
+            childFields[name] = id
+            return id
+        }
+        var key = value ? [-1] : Array(stack[depth...])
+        if let attribute { key.append(-2 - attribute) }
+        if let known = otherFields[key] { return known }
+        var text = value ? "value" : stack[depth...].map { nameTexts[Int($0)] }.joined(separator: "/")
+        if let attribute { text += "@" + nameTexts[Int(attribute)] }
+        let id = newField(text)
+        otherFields[key] = id
+        return id
+    }
+
+    private func newField(_ name: String) -> Int32 {
+        fieldNames.append(name)
+        return Int32(fieldNames.count - 1)
+    }
+
+    /// Names come from libxml2's dictionary, one pointer per distinct name: decoded once, then found by pointer in a
+    /// small direct-mapped cache (no hashing), or else in a dictionary.
+    @exclusivity(unchecked) private var namesByPointer: [UnsafePointer<xmlChar>: Int32] = [:]
+    @exclusivity(unchecked) private var recentNames = [(pointer: UnsafePointer<xmlChar>?, id: Int32)](
+        repeating: (nil, -1), count: 64)
+
+    private func currentNameID() -> Int32 {
+        guard let pointer = xmlTextReaderConstLocalName(reader) else { return nameID(for: "") }
+        let slot = Int(bitPattern: UInt(bitPattern: pointer) >> 3) & 63
+        if recentNames[slot].pointer == pointer { return recentNames[slot].id }
+        let id: Int32
+        if let known = namesByPointer[pointer] {
+            id = known
+        } else {
+            id = nameID(for: String(cString: pointer))
+            if namesByPointer.count < 10_000 { namesByPointer[pointer] = id }
+        }
+        recentNames[slot] = (pointer, id)
+        return id
+    }
+
+    private func nameID(for text: String) -> Int32 {
+        if let known = nameIDs[text] { return known }
+        let id = Int32(nameTexts.count)
+        nameTexts.append(text)
+        nameIDs[text] = id
+        for (index, component) in recordPath.enumerated() where component == text { recordPathIDs[index] = id }
+        return id
+    }
 
     private func currentName() -> String {
-        guard let pointer = xmlTextReaderConstLocalName(reader) else { return "" }
-        let slot = Int(bitPattern: UInt(bitPattern: pointer) >> 3) & 63
-        if recentNames[slot].pointer == pointer { return recentNames[slot].name }
-        let name: String
-        if let known = names[pointer] {
-            name = known
-        } else {
-            name = String(cString: pointer)
-            if names.count < 10_000 { names[pointer] = name }
-        }
-        recentNames[slot] = (pointer, name)
-        return name
+        nameTexts[Int(currentNameID())]
     }
 
     private func currentPrefix() -> String? {
         xmlTextReaderConstPrefix(reader).map { String(cString: $0) }
+    }
+}
+
+/// Records read by ``XMLRecordReader/nextChunk(limit:)``, still as bytes: each field a name id and a byte range of
+/// one buffer (an empty range is `null`). ``record(at:)`` decodes one record.
+public struct XMLRecordChunk: Sendable {
+    struct Entry {
+        var name: Int32
+        var start: Int
+        var length: Int
+    }
+
+    /// Field names by id.
+    fileprivate(set) var names: [String] = []
+    private var bytes: [UInt8] = []
+    private var entries: [Entry] = []
+    /// Per record, the index past its last entry.
+    private var ends: [Int] = []
+
+    /// The number of records.
+    public var count: Int { ends.count }
+    var entryCount: Int { entries.count }
+    var byteCount: Int { bytes.count }
+
+    mutating func reserve(like other: XMLRecordChunk) {
+        bytes.reserveCapacity(other.bytes.count)
+        entries.reserveCapacity(other.entries.count)
+        ends.reserveCapacity(other.ends.count)
+    }
+
+    mutating func appendText(_ text: UnsafePointer<xmlChar>) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text, count: Int(xmlStrlen(text))))
+    }
+
+    mutating func truncateBytes(to count: Int) {
+        if bytes.count > count { bytes.removeSubrange(count...) }
+    }
+
+    /// Ends a field whose text runs from `start` to the end of the bytes.
+    mutating func appendField(_ name: Int32, from start: Int) {
+        entries.append(Entry(name: name, start: start, length: bytes.count - start))
+    }
+
+    mutating func insertField(_ name: Int32, from start: Int, at index: Int) {
+        entries.insert(Entry(name: name, start: start, length: bytes.count - start), at: index)
+    }
+
+    mutating func endRecord() {
+        ends.append(entries.count)
+    }
+
+    /// Record `index`'s fields in document order.
+    public func record(at index: Int) -> [(String, Value)] {
+        let first = index == 0 ? 0 : ends[index - 1], last = ends[index]
+        var fields: [(String, Value)] = []
+        fields.reserveCapacity(last - first)
+        bytes.withUnsafeBufferPointer { buffer in
+            for entry in entries[first ..< last] {
+                let value: Value = entry.length == 0 ? .null : .string(String(
+                    decoding: UnsafeBufferPointer(rebasing: buffer[entry.start ..< entry.start + entry.length]), as: UTF8.self))
+                fields.append((names[Int(entry.name)], value))
+            }
+        }
+        return fields
     }
 }
 
