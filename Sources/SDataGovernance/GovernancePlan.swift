@@ -108,6 +108,48 @@ public final class GovernancePlan {
 
     private var neededCache: [Int: [Bool]] = [:]
 
+    /// The input positions pass `pass` reads (an observation pass, or the final pass when `pass` is
+    /// ``observationPasses``): what its rules read and, in the final pass, what the output holds. `nil` when that cannot
+    /// be told (a rule that moves or aggregates fields): every position. The runner decodes only these from the stage;
+    /// the others arrive as nulls nobody looks at.
+    public func inputPositions(forPass pass: Int) -> Set<Int>? {
+        let needed: [Bool]
+        var fields: Set<Int>
+        var last = stages.count - 1
+        if pass < observationPasses {
+            needed = neededCache[pass] ?? neededStages(forPass: pass)
+            var datasetIndex = -1
+            guard let target = stages.indices.first(where: { index in
+                if case .dataset = stages[index] { datasetIndex += 1 }
+                return datasetIndex == pass
+            }), case .dataset(let step) = stages[target] else { return nil }
+            fields = step.readPositions
+            last = target - 1
+        } else {
+            needed = Array(repeating: true, count: stages.count)
+            fields = Set(outputSchema.fields.indices)
+        }
+        guard last >= 0 else { return fields }
+        for index in stride(from: last, through: 0, by: -1) where needed[index] {
+            switch stages[index] {
+            case .record(let step):
+                if let projection = step as? Projection {
+                    fields = Set(fields.map { projection.positions[$0] })
+                } else if let rewritten = step.rewrittenPositions {
+                    // Each rewritten field is computed from itself; the step runs (and counts) on all of them.
+                    fields.formUnion(rewritten)
+                } else {
+                    return nil
+                }
+            case .dataset(let step):
+                fields.formUnion(step.readPositions)
+            case .aggregate:
+                return nil
+            }
+        }
+        return fields
+    }
+
     /// Feeds one batch to the dataset rule of pass `pass`, applying the rules before it that it needs.
     public func observe(_ batch: RecordBatch, pass: Int) throws(GovernanceError) {
         let needed = neededCache[pass] ?? neededStages(forPass: pass)

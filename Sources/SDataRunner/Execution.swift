@@ -71,10 +71,12 @@ struct Execution {
             let stage = StageReader(path: stagePath!, schema: stageSchema, batchSize: batchSize, key: stageKey)
             runner.progress.update(spec.id, .governing, 0)
             for pass in 0..<plan.observationPasses {
-                try await Pipelining.forEachBatch(of: stage) { batch in try plan.observe(batch, pass: pass) }
+                try await Pipelining.forEachBatch(of: stage.reading(plan.inputPositions(forPass: pass))) { batch in
+                    try plan.observe(batch, pass: pass)
+                }
                 plan.finishPass(pass)
             }
-            try await write(stage, through: plan)
+            try await write(stage.reading(plan.inputPositions(forPass: plan.observationPasses)), through: plan)
             governed = Governed(report: plan.report, gatePassed: plan.gatePassed, privacyCost: plan.privacyCost,
                                 outputSchema: plan.outputSchema)
         }

@@ -93,7 +93,9 @@ final class StageWriter {
     }
 }
 
-/// Reads a stage back in batches, typed by the stage's final schema, decrypting chunk by chunk.
+/// Reads a stage back in batches, typed by the stage's final schema, decrypting chunk by chunk. With `positions`, only
+/// the values at those positions are decoded; the others are skipped and read as nulls (what a governance pass does
+/// not read it need not decode).
 /// `@unchecked`: its only non-`Sendable` part is the `SymmetricKey`, an immutable value never mutated after creation.
 struct StageReader: AsyncSequence, @unchecked Sendable {
     typealias Element = RecordBatch
@@ -101,23 +103,34 @@ struct StageReader: AsyncSequence, @unchecked Sendable {
     let schema: Schema
     let batchSize: Int
     let key: SymmetricKey
+    var positions: Set<Int>? = nil
 
     func makeAsyncIterator() -> Iterator {
-        Iterator(path: path, schema: schema, batchSize: batchSize, key: key)
+        Iterator(path: path, schema: schema, batchSize: batchSize, key: key, positions: positions)
+    }
+
+    /// The same stage, decoding only `positions` (all when `nil`).
+    func reading(_ positions: Set<Int>?) -> StageReader {
+        var copy = self
+        copy.positions = positions
+        return copy
     }
 
     struct Iterator: AsyncIteratorProtocol {
         let schema: Schema
         let batchSize: Int
         let key: SymmetricKey
+        /// Per position, whether to decode it (`nil`: every position).
+        let decoded: [Bool]?
         let file: ByteReader?
         let openError: SourceError?
         var chunk: ByteReader?
 
-        init(path: String, schema: Schema, batchSize: Int, key: SymmetricKey) {
+        init(path: String, schema: Schema, batchSize: Int, key: SymmetricKey, positions: Set<Int>?) {
             self.schema = schema
             self.batchSize = batchSize
             self.key = key
+            decoded = positions.map { positions in schema.fields.indices.map { positions.contains($0) } }
             do {
                 file = try ByteReader(path: path)
                 openError = nil
@@ -154,8 +167,19 @@ struct StageReader: AsyncSequence, @unchecked Sendable {
                 let count = Int(try StageCodec.readVarint(from: reader))
                 var record = Record()
                 record.reserveCapacity(width)
-                for position in 0..<count {
-                    record.append(StageCodec.conform(try StageCodec.read(from: reader), to: types[position]))
+                if let decoded {
+                    for position in 0..<count {
+                        if decoded[position] {
+                            record.append(StageCodec.conform(try StageCodec.read(from: reader), to: types[position]))
+                        } else {
+                            try StageCodec.skip(from: reader)
+                            record.append(.null)
+                        }
+                    }
+                } else {
+                    for position in 0..<count {
+                        record.append(StageCodec.conform(try StageCodec.read(from: reader), to: types[position]))
+                    }
                 }
                 if count < width { record += repeatElement(Value.null, count: width - count) }
                 records.append(record)

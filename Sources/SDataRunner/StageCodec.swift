@@ -121,6 +121,27 @@ enum StageCodec {
         }
     }
 
+    /// Moves past one value without decoding it.
+    static func skip(from reader: ByteReader) throws {
+        guard let tag = try reader.next() else { throw corrupt }
+        let count: Int
+        switch tag {
+        case 0, 5, 6: return
+        case 1: count = Int(try readVarint(from: reader))
+        case 2, 3: count = 8
+        case 4: count = 9
+        case 7: count = 4
+        case 8:
+            guard try reader.skip(count: 7) else { throw corrupt }
+            _ = try readVarint(from: reader)
+            guard let flag = try reader.next() else { throw corrupt }
+            if flag == 1 { _ = try readVarint(from: reader) }
+            return
+        default: throw corrupt
+        }
+        guard try reader.skip(count: count) else { throw corrupt }
+    }
+
     /// Makes a value agree with its column's unified type: integers in a number column become numbers, anything in
     /// a string column becomes text.
     @inline(__always)

@@ -104,6 +104,15 @@ public final class ByteReader {
         return bytes
     }
 
+    /// Moves past the next `count` bytes; false when the input ends first.
+    public func skip(count: Int) throws(SourceError) -> Bool {
+        while end - start < count {
+            if try !fill() { return false }
+        }
+        start += count
+        return true
+    }
+
     /// The next `count` bytes decoded as UTF-8, or `nil` when the input ends first.
     public func readString(count: Int) throws(SourceError) -> String? {
         while end - start < count {
