@@ -1,4 +1,4 @@
-/* libxml2's streaming reader, the only part of libxml2 S-Data uses.
+/* libxml2's push parser with SAX2 callbacks and its streaming reader, the parts of libxml2 S-Data uses.
  *
  * Debian builds libxml2 with ICU, and <libxml/encoding.h> then includes the system's <unicode/ucnv.h>, whose
  * declarations clash with the ICU copy inside Foundation (_FoundationICU) when both modules are imported. S-Data never
@@ -7,3 +7,6 @@
 #include <libxml/xmlversion.h>
 #undef LIBXML_ICU_ENABLED
 #include <libxml/xmlreader.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>

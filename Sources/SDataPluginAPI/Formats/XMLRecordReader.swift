@@ -1,8 +1,12 @@
 import CLibXML2
 public import SDataCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Streams records out of an XML document with libxml2's pull reader (`xmlTextReader`): memory holds the current
-/// element path and one record, never a tree, whatever the file size.
+/// Streams records out of an XML document with libxml2's push parser and SAX2 callbacks: no tree is built, memory
+/// holds the current element path and the records of one chunk, whatever the file size. (``readDocument()``, for
+/// small API pages, uses libxml2's pull reader and builds a tree.)
 ///
 /// A record is every element whose path ends with ``recordPath`` (`row` matches any `row`; `response/body/items/item`
 /// matches that chain). Each leaf below it becomes a field named by its path relative to the record (`name`, or
@@ -10,14 +14,26 @@ public import SDataCore
 /// The document's own encoding declaration is honoured (EUC-KR feeds work), a BOM is skipped, external entities and
 /// network access are disabled.
 public final class XMLRecordReader {
-    private let reader: xmlTextReaderPtr
+    private enum Input {
+        case file(Int32)
+        case memory(UnsafeMutablePointer<CChar>, count: Int)
+    }
+
+    private let input: Input
+    private let path: String?
     private let label: String
     private let recordPath: [String]
     private let errors = XMLErrorBox()
     // The reader is used by one task at a time (a source's run): its per-node state skips the runtime's dynamic
     // exclusivity checks, which cost more than the parsing itself on large documents.
+    @exclusivity(unchecked) private var parser: xmlParserCtxtPtr?
+    @exclusivity(unchecked) private var consumed = 0
+    private let block = UnsafeMutablePointer<CChar>.allocate(capacity: XMLRecordReader.blockSize)
+    private static let blockSize = 1 << 16
     @exclusivity(unchecked) private var chunk = XMLRecordChunk()
     @exclusivity(unchecked) private var finished = false
+    /// Records parsed beyond what ``next()`` has returned.
+    @exclusivity(unchecked) private var pending: (chunk: XMLRecordChunk, next: Int)?
     /// The open elements' name ids, root first.
     @exclusivity(unchecked) private var stack: [Int32] = []
     /// The stack's depth at the current record's element, while inside one.
@@ -26,124 +42,178 @@ public final class XMLRecordReader {
     @exclusivity(unchecked) private var hasChildren: [Bool] = []
     /// Where the innermost element's text starts in the chunk's bytes.
     @exclusivity(unchecked) private var textStart = 0
-    /// The chunk entry where the current record's fields start.
+    /// The chunk entry and byte where the current (or, between records, the next) record's fields start.
     @exclusivity(unchecked) private var recordStart = 0
+    @exclusivity(unchecked) private var recordByteStart = 0
+
+    private static let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
 
     /// Opens the file at `path`.
     public init(path: String, recordPath: String) throws(SourceError) {
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
-        guard let reader = xmlReaderForFile(path, nil, options) else {
-            throw SourceError("cannot open XML file '\(path)'")
-        }
-        self.reader = reader
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw SourceError("cannot open XML file '\(path)'") }
+        input = .file(descriptor)
+        self.path = path
         label = path
         self.recordPath = recordPath.split(separator: "/").map(String.init)
         recordPathIDs = Array(repeating: -1, count: self.recordPath.count)
-        installErrorHandler()
     }
 
     /// Reads a document held in memory (an HTTP body); `label` names it in errors.
     public init(bytes: [UInt8], label: String, recordPath: String) throws(SourceError) {
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
-        let pointer = bytes.withUnsafeBufferPointer { buffer in
-            // libxml2 copies nothing: keep the bytes alive by copying them into a buffer it owns.
-            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, buffer.count))
+        // libxml2 copies nothing: keep the bytes alive in a buffer the reader owns.
+        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
+        bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { source in
                 if let base = source.baseAddress { copy.initialize(from: base, count: source.count) }
             }
-            return copy
         }
-        ownedMemory = pointer
-        guard let reader = xmlReaderForMemory(pointer, Int32(bytes.count), label, nil, options) else {
-            pointer.deallocate()
-            throw SourceError("cannot read XML from \(label)")
-        }
-        self.reader = reader
+        input = .memory(copy, count: bytes.count)
+        path = nil
         self.label = label
         self.recordPath = recordPath.split(separator: "/").map(String.init)
         recordPathIDs = Array(repeating: -1, count: self.recordPath.count)
-        installErrorHandler()
     }
-
-    private var ownedMemory: UnsafeMutablePointer<CChar>?
 
     deinit {
-        xmlFreeTextReader(reader)
-        ownedMemory?.deallocate()
+        if let textReader { xmlFreeTextReader(textReader) }
+        if let parser {
+            if let document = parser.pointee.myDoc { xmlFreeDoc(document) }
+            xmlFreeParserCtxt(parser)
+        }
+        switch input {
+        case .file(let descriptor): close(descriptor)
+        case .memory(let pointer, _): pointer.deallocate()
+        }
+        block.deallocate()
     }
 
-    private func installErrorHandler() {
-        // Without a handler libxml2 prints errors, with a copy of the offending line, to stderr: that could leak
-        // record values. The handler keeps only the message and line number.
-        let box = Unmanaged.passUnretained(errors).toOpaque()
-        xmlTextReaderSetStructuredErrorHandler(reader, { context, error in
-            guard let context, let error else { return }
-            let box = Unmanaged<XMLErrorBox>.fromOpaque(context).takeUnretainedValue()
-            guard box.message == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
-            let text = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
-            box.message = text.trimmingWhitespace()
-            box.line = Int(error.pointee.line)
-        }, box)
+    /// Without a handler libxml2 prints errors, with a copy of the offending line, to stderr: that could leak record
+    /// values. The handler keeps only the first error's message and line number.
+    private static let errorHandler: xmlStructuredErrorFunc = { context, error in
+        guard let context, let error else { return }
+        let box = Unmanaged<XMLErrorBox>.fromOpaque(context).takeUnretainedValue()
+        guard box.message == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+        let text = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
+        box.message = text.trimmingWhitespace()
+        box.line = Int(error.pointee.line)
+    }
+
+    private func malformed(retryable: Bool = false) -> SourceError {
+        let line = errors.line.map { ":\($0)" } ?? ""
+        return SourceError("\(label)\(line): malformed XML: \(errors.message ?? "parse error") (truncated?)",
+                           retryable: retryable)
     }
 
     /// The next record's fields in document order, or `nil` at the end of the document.
     public func next() throws(SourceError) -> [(String, Value)]? {
-        guard let chunk = try nextChunk(limit: 1) else { return nil }
-        return chunk.record(at: 0)
+        if pending == nil, let chunk = try nextChunk(limit: 1) { pending = (chunk, 0) }
+        guard let (chunk, index) = pending else { return nil }
+        pending = index + 1 < chunk.count ? (chunk, index + 1) : nil
+        return chunk.record(at: index)
     }
 
-    /// Up to `limit` records, or `nil` at the end of the document.
+    /// The next records, at least `limit` of them unless the document ends first (a few more when one block of the
+    /// input holds more), or `nil` at the end of the document.
     ///
     /// The records stay bytes (one buffer, each field a name id and a byte range) until ``XMLRecordChunk/record(at:)``
     /// decodes them: the parsing thread of a ``RecordPump`` then does little besides libxml2's own work, and the
     /// strings are made on the other core.
     public func nextChunk(limit: Int) throws(SourceError) -> XMLRecordChunk? {
         while chunk.count < limit, !finished {
-            try readRecord()
+            try parseBlock()
         }
         guard chunk.count > 0 else { return nil }
-        var full = XMLRecordChunk()
-        full.reserve(like: chunk)
+        // A block may end inside a record: its fields so far move to the next chunk.
+        var full = chunk.splitOff(entriesFrom: recordStart, bytesFrom: recordByteStart)
         swap(&full, &chunk)
+        textStart -= recordByteStart
+        recordStart = 0
+        recordByteStart = 0
         full.names = fieldNames
         return full
     }
 
-    /// Reads nodes until a record closes or the document ends.
-    private func readRecord() throws(SourceError) {
-        while true {
-            let status = xmlTextReaderRead(reader)
-            if status == 0 {
-                finished = true
-                if let recordDepth, recordDepth <= stack.count {
-                    throw SourceError("\(label): the document ends inside a record (truncated?)")
-                }
-                return
+    /// Feeds the parser the next block of the input (the end of the input when there is none); the SAX callbacks
+    /// below add the records it completes to the chunk.
+    private func parseBlock() throws(SourceError) {
+        var count: Int
+        switch input {
+        case .file(let descriptor):
+            count = read(descriptor, block, Self.blockSize)
+            while count < 0, errno == EINTR { count = read(descriptor, block, Self.blockSize) }
+            if count < 0 { throw SourceError("cannot read '\(label)': \(String(cString: strerror(errno)))") }
+        case .memory(let pointer, let total):
+            count = min(Self.blockSize, total - consumed)
+            block.update(from: pointer + consumed, count: count)
+        }
+        consumed += count
+        let context: xmlParserCtxtPtr
+        if let parser {
+            context = parser
+        } else {
+            // libxml2 detects a BOM and the encoding from the first block, before the declaration is read.
+            var handler = Self.handler
+            // No user data: libxml2's own SAX2 handlers (document start, DTD) need the parser context as theirs;
+            // the callbacks below find the reader in the context's private pointer.
+            guard let created = xmlCreatePushParserCtxt(&handler, nil, nil, 0, path ?? label) else {
+                throw SourceError("cannot read XML from \(label)")
             }
-            if status < 0 {
-                finished = true
-                let line = errors.line.map { ":\($0)" } ?? ""
-                throw SourceError("\(label)\(line): malformed XML: \(errors.message ?? "parse error") (truncated?)")
-            }
-            switch xmlTextReaderNodeType(reader) {
-            case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-                let name = currentNameID()
-                let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
-                startElement(name)
-                if isEmpty, endElement() { return }
-            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
-                 Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
-                // Only a leaf's text is kept: an element's text is dropped once it has a child.
-                if recordDepth != nil, hasChildren.last == false, let value = xmlTextReaderConstValue(reader) {
-                    chunk.appendText(value)
-                }
-            case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
-                if endElement() { return }
-            default:
-                break
-            }
+            created.pointee._private = Unmanaged.passUnretained(self).toOpaque()
+            xmlCtxtUseOptions(created, Self.options)
+            parser = created
+            context = created
+        }
+        let status = xmlParseChunk(context, block, Int32(count), count == 0 ? 1 : 0)
+        if status != 0 || context.pointee.wellFormed == 0 {
+            finished = true
+            throw malformed()
+        }
+        if count == 0 {
+            finished = true
+            if recordDepth != nil { throw SourceError("\(label): the document ends inside a record (truncated?)") }
         }
     }
+
+    /// The reader a SAX callback's context (the parser context) belongs to.
+    private static func owner(of context: UnsafeMutableRawPointer) -> XMLRecordReader {
+        let parser = context.assumingMemoryBound(to: xmlParserCtxt.self)
+        return Unmanaged<XMLRecordReader>.fromOpaque(parser.pointee._private!).takeUnretainedValue()
+    }
+
+    nonisolated(unsafe) private static let handler: xmlSAXHandler = {
+        var handler = xmlSAXHandler()
+        xmlSAXVersion(&handler, 2)
+        handler.startElementNs = { context, name, _, _, _, _, attributeCount, _, attributes in
+            guard let context, let name else { return }
+            XMLRecordReader.owner(of: context)
+                .startElement(name, attributeCount: Int(attributeCount), attributes)
+        }
+        handler.endElementNs = { context, _, _, _ in
+            guard let context else { return }
+            XMLRecordReader.owner(of: context).endElement()
+        }
+        let text: charactersSAXFunc = { context, text, length in
+            guard let context, let text else { return }
+            XMLRecordReader.owner(of: context).characters(text, count: Int(length))
+        }
+        handler.characters = text
+        handler.ignorableWhitespace = text
+        handler.cdataBlock = text
+        // Entity references are not expanded (as the pull reader leaves them); comments and PIs are dropped.
+        handler.reference = nil
+        handler.comment = nil
+        handler.processingInstruction = nil
+        handler.warning = nil
+        handler.error = nil
+        handler.serror = { context, error in
+            guard let context else { return }
+            XMLRecordReader.errorHandler(
+                Unmanaged.passUnretained(XMLRecordReader.owner(of: context).errors)
+                    .toOpaque(), error)
+        }
+        return handler
+    }()
 
     /// Reads the whole (small) document into a tree: an API page whose envelope matters as much as its rows.
     ///
@@ -151,6 +221,7 @@ public final class XMLRecordReader {
     /// members, leaves their text (`null` when empty or only white space); the result is an object holding the root
     /// element, so `<response><body>…` reads like the same API's JSON (`response.body…`).
     public func readDocument() throws(SourceError) -> JSONValue {
+        let reader = try makeTextReader()
         var stack: [(name: String, members: [(String, JSONValue)], text: String)] = [("", [], "")]
         func close() {
             let top = stack.removeLast()
@@ -168,20 +239,18 @@ public final class XMLRecordReader {
         while true {
             let status = xmlTextReaderRead(reader)
             if status == 0 { break }
-            if status < 0 {
-                let line = errors.line.map { ":\($0)" } ?? ""
-                throw SourceError("\(label)\(line): malformed XML: \(errors.message ?? "parse error") (truncated?)",
-                                  retryable: true)
-            }
+            if status < 0 { throw malformed(retryable: true) }
             switch xmlTextReaderNodeType(reader) {
             case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-                let name = currentName()
+                let name = currentName(reader)
                 let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
                 var attributes: [(String, JSONValue)] = []
                 if xmlTextReaderHasAttributes(reader) == 1 {
                     while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-                        let attribute = currentName()
-                        if attribute == "xmlns" || currentPrefix() == "xmlns" { continue }
+                        let attribute = currentName(reader)
+                        if attribute == "xmlns" || xmlTextReaderConstPrefix(reader).map({ String(cString: $0) }) == "xmlns" {
+                            continue
+                        }
                         let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
                         attributes.append(("@" + attribute, value.isEmpty ? .null : .string(value)))
                     }
@@ -218,32 +287,61 @@ public final class XMLRecordReader {
         }
     }
 
-    /// Pushes an element, starting a record when the path matches.
-    private func startElement(_ name: Int32) {
-        stack.append(name)
+    /// The pull reader ``readDocument()`` uses.
+    private var textReader: xmlTextReaderPtr?
+
+    private func makeTextReader() throws(SourceError) -> xmlTextReaderPtr {
+        if let textReader { return textReader }
+        let created: xmlTextReaderPtr?
+        switch input {
+        case .file:
+            created = xmlReaderForFile(path, nil, Self.options)
+        case .memory(let pointer, let count):
+            created = xmlReaderForMemory(pointer, Int32(count), label, nil, Self.options)
+        }
+        guard let created else { throw SourceError("cannot read XML from \(label)") }
+        xmlTextReaderSetStructuredErrorHandler(created, Self.errorHandler, Unmanaged.passUnretained(errors).toOpaque())
+        textReader = created
+        return created
+    }
+
+    // MARK: SAX callbacks
+
+    /// Pushes an element, starting a record when the path matches. `attributes` holds five pointers per attribute:
+    /// local name, prefix, URI, value start, value end (namespace declarations are not among them).
+    private func startElement(_ name: UnsafePointer<xmlChar>, attributeCount: Int,
+                              _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        stack.append(nameID(name))
         if recordDepth == nil {
             guard matchesRecordPath() else { return }
             recordDepth = stack.count
             recordStart = chunk.entryCount
+            recordByteStart = chunk.byteCount
             hasChildren.removeAll(keepingCapacity: true)
             hasChildren.append(false)
-            readAttributes()
-            textStart = chunk.byteCount
-            return
+        } else {
+            if !hasChildren[hasChildren.count - 1] {
+                hasChildren[hasChildren.count - 1] = true
+                chunk.truncateBytes(to: textStart)
+            }
+            hasChildren.append(false)
         }
-        if !hasChildren[hasChildren.count - 1] {
-            hasChildren[hasChildren.count - 1] = true
-            chunk.truncateBytes(to: textStart)
+        if attributeCount > 0, let attributes {
+            for index in 0 ..< attributeCount {
+                guard let attribute = attributes[5 * index], let value = attributes[5 * index + 3],
+                      let end = attributes[5 * index + 4] else { continue }
+                let start = chunk.byteCount
+                chunk.appendAttribute(value, count: end - value, parser: parser)
+                chunk.appendField(fieldID(attribute: nameID(attribute)), from: start)
+            }
         }
-        hasChildren.append(false)
-        if xmlTextReaderHasAttributes(reader) == 1 { readAttributes() }
         textStart = chunk.byteCount
     }
 
-    /// Pops an element; returns whether it closed a record.
-    private func endElement() -> Bool {
+    /// Pops an element, ending a field at a leaf and the record at the record's element.
+    private func endElement() {
         defer { stack.removeLast() }
-        guard let depth = recordDepth else { return false }
+        guard let depth = recordDepth else { return }
         let leaf = !hasChildren.removeLast()
         if stack.count == depth {
             recordDepth = nil
@@ -251,10 +349,16 @@ public final class XMLRecordReader {
                 chunk.insertField(fieldID(attribute: nil, value: true), from: textStart, at: recordStart)
             }
             chunk.endRecord()
-            return true
+            recordStart = chunk.entryCount
+            recordByteStart = chunk.byteCount
+        } else if leaf {
+            chunk.appendField(fieldID(attribute: nil), from: textStart)
         }
-        if leaf { chunk.appendField(fieldID(attribute: nil), from: textStart) }
-        return false
+    }
+
+    /// Only a leaf's text is kept: an element's text is dropped once it has a child.
+    private func characters(_ text: UnsafePointer<xmlChar>, count: Int) {
+        if recordDepth != nil, hasChildren.last == false { chunk.appendText(text, count: count) }
     }
 
     /// Whether the open elements end with the record path (compared by name id).
@@ -266,18 +370,6 @@ public final class XMLRecordReader {
             position += 1
         }
         return true
-    }
-
-    private func readAttributes() {
-        guard xmlTextReaderHasAttributes(reader) == 1 else { return }
-        while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-            let name = currentNameID()
-            if nameTexts[Int(name)] == "xmlns" || currentPrefix() == "xmlns" { continue }
-            let start = chunk.byteCount
-            if let value = xmlTextReaderConstValue(reader) { chunk.appendText(value) }
-            chunk.appendField(fieldID(attribute: name), from: start)
-        }
-        xmlTextReaderMoveToElement(reader)
     }
 
     // MARK: Names
@@ -327,8 +419,7 @@ public final class XMLRecordReader {
     @exclusivity(unchecked) private var recentNames = [(pointer: UnsafePointer<xmlChar>?, id: Int32)](
         repeating: (nil, -1), count: 64)
 
-    private func currentNameID() -> Int32 {
-        guard let pointer = xmlTextReaderConstLocalName(reader) else { return nameID(for: "") }
+    private func nameID(_ pointer: UnsafePointer<xmlChar>) -> Int32 {
         let slot = Int(bitPattern: UInt(bitPattern: pointer) >> 3) & 63
         if recentNames[slot].pointer == pointer { return recentNames[slot].id }
         let id: Int32
@@ -351,12 +442,8 @@ public final class XMLRecordReader {
         return id
     }
 
-    private func currentName() -> String {
-        nameTexts[Int(currentNameID())]
-    }
-
-    private func currentPrefix() -> String? {
-        xmlTextReaderConstPrefix(reader).map { String(cString: $0) }
+    private func currentName(_ reader: xmlTextReaderPtr) -> String {
+        xmlTextReaderConstLocalName(reader).map { nameTexts[Int(nameID($0))] } ?? ""
     }
 }
 
@@ -381,14 +468,38 @@ public struct XMLRecordChunk: Sendable {
     var entryCount: Int { entries.count }
     var byteCount: Int { bytes.count }
 
-    mutating func reserve(like other: XMLRecordChunk) {
-        bytes.reserveCapacity(other.bytes.count)
-        entries.reserveCapacity(other.entries.count)
-        ends.reserveCapacity(other.ends.count)
+    /// Removes the entries from `entriesFrom` and the bytes from `bytesFrom` on (a record not yet complete) and
+    /// returns them as a new chunk, sized like this one.
+    mutating func splitOff(entriesFrom: Int, bytesFrom: Int) -> XMLRecordChunk {
+        var tail = XMLRecordChunk()
+        tail.bytes.reserveCapacity(bytes.count)
+        tail.entries.reserveCapacity(entries.count)
+        tail.ends.reserveCapacity(ends.count)
+        tail.bytes.append(contentsOf: bytes[bytesFrom...])
+        tail.entries.append(contentsOf: entries[entriesFrom...].map { entry in
+            Entry(name: entry.name, start: entry.start - bytesFrom, length: entry.length)
+        })
+        bytes.removeSubrange(bytesFrom...)
+        entries.removeSubrange(entriesFrom...)
+        return tail
     }
 
-    mutating func appendText(_ text: UnsafePointer<xmlChar>) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: text, count: Int(xmlStrlen(text))))
+    mutating func appendText(_ text: UnsafePointer<xmlChar>, count: Int) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text, count: count))
+    }
+
+    /// An attribute value as SAX2 passes it: with entity expansion off, an `&` arrives as `&#38;` (and a declared
+    /// entity as its reference), which libxml2 decodes here as it would for a tree.
+    mutating func appendAttribute(_ value: UnsafePointer<xmlChar>, count: Int, parser: xmlParserCtxtPtr?) {
+        let raw = UnsafeBufferPointer(start: value, count: count)
+        guard raw.contains(UInt8(ascii: "&")),
+              let decoded = xmlStringLenDecodeEntities(parser, value, Int32(count), Int32(XML_SUBSTITUTE_REF), 0, 0, 0)
+        else {
+            bytes.append(contentsOf: raw)
+            return
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(start: decoded, count: Int(xmlStrlen(decoded))))
+        free(decoded)
     }
 
     mutating func truncateBytes(to count: Int) {
