@@ -1,10 +1,10 @@
 import Foundation
 public import SDataCore
 
-/// Runs a blocking record reader (libxml2's pull parser, the JSON stream reader) on a thread of its own while the
-/// calling task gathers its records into batches and hands them on: reading and batching then use two cores instead
-/// of taking turns on one. At most two chunks of `batchSize` records wait between them (back-pressure), so memory
-/// stays flat; order is kept. When the caller stops early (a write failed, the run was cancelled) the thread stops
+/// Runs a blocking record reader (libxml2's SAX2 parser, the JSON stream reader) on a thread of its own while the
+/// calling task decodes its chunks of records, gathers them into batches and hands them on: reading and batching then
+/// use two cores instead of taking turns on one. At most two chunks of about `batchSize` records wait between them
+/// (back-pressure), so memory stays flat; order is kept. When the caller stops early (a write failed, the run was cancelled) the thread stops
 /// at its next chunk and releases the reader.
 public enum RecordPump {
     /// Emits the records `next` returns until it returns `nil`; returns the number of records emitted.
