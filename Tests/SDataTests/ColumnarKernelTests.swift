@@ -217,3 +217,33 @@ struct ColumnarKernelTests {
         }
     }
 }
+
+/// The short-copy and partial-load helpers read and write exactly the bytes asked for (the lanes use them on values
+/// that may end at the end of a mapped window).
+struct ByteScanCopyTests {
+    @Test func copyAndPartialLoadTouchOnlyTheirBytes() {
+        var generator = SystemRandomNumberGenerator()
+        for count in 0 ... 40 {
+            for _ in 0 ..< 20 {
+                let source = (0 ..< count).map { _ in UInt8.random(in: 1 ... 255, using: &generator) }
+                var target = [UInt8](repeating: 0, count: count + 16)
+                source.withUnsafeBytes { from in
+                    target.withUnsafeMutableBytes { to in
+                        ByteScan.copy(from: from.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!,
+                                      to: to.baseAddress! + 8, count: count)
+                    }
+                }
+                #expect(Array(target[8 ..< 8 + count]) == source)
+                #expect(target[..<8].allSatisfy { $0 == 0 } && target[(8 + count)...].allSatisfy { $0 == 0 })
+                if count <= 8 {
+                    var expected: UInt64 = 0
+                    for (index, byte) in source.enumerated() { expected |= UInt64(byte) << (8 * UInt64(index)) }
+                    let loaded = source.withUnsafeBytes {
+                        ByteScan.loadPartial($0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, count)
+                    }
+                    #expect(loaded == expected)
+                }
+            }
+        }
+    }
+}

@@ -11,6 +11,48 @@ public enum ByteScan {
     @inlinable @inline(__always)
     public static func splat(_ byte: UInt8) -> UInt64 { UInt64(byte) &* 0x0101_0101_0101_0101 }
 
+    /// Bytes `0 ..< count` of `source` (`count` at most 8) as the low bytes of a little-endian word, the rest zero;
+    /// reads no byte at or past `count` (a key may end at the end of a mapped page).
+    @inlinable @inline(__always)
+    public static func loadPartial(_ source: UnsafeRawPointer, _ count: Int) -> UInt64 {
+        if count >= 8 { return source.loadUnaligned(as: UInt64.self) }
+        if count >= 4 {
+            let low = UInt64(source.loadUnaligned(as: UInt32.self))
+            let high = UInt64(source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            return low | (high >> (8 * (8 - count))) << 32
+        }
+        guard count > 0 else { return 0 }
+        let first = UInt64(source.load(as: UInt8.self))
+        let middle = UInt64(source.load(fromByteOffset: count >> 1, as: UInt8.self))
+        let last = UInt64(source.load(fromByteOffset: count - 1, as: UInt8.self))
+        return first | middle << (8 * (count >> 1)) | last << (8 * (count - 1))
+    }
+
+    /// Copies `count` bytes; up to 16 with two overlapping loads and stores instead of a call to `memmove` (the
+    /// lanes copy short values: pseudonyms, bands, codes). Writes exactly `count` bytes; the ranges must not overlap.
+    @inlinable @inline(__always)
+    public static func copy(from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer, count: Int) {
+        if count > 16 {
+            target.copyMemory(from: source, byteCount: count)
+        } else if count >= 8 {
+            let head = source.loadUnaligned(as: UInt64.self)
+            let tail = source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            target.storeBytes(of: head, as: UInt64.self)
+            target.storeBytes(of: tail, toByteOffset: count - 8, as: UInt64.self)
+        } else if count >= 4 {
+            let head = source.loadUnaligned(as: UInt32.self)
+            let tail = source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+            target.storeBytes(of: head, as: UInt32.self)
+            target.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
+        } else if count > 0 {
+            target.storeBytes(of: source.load(as: UInt8.self), as: UInt8.self)
+            target.storeBytes(of: source.load(fromByteOffset: count >> 1, as: UInt8.self), toByteOffset: count >> 1,
+                              as: UInt8.self)
+            target.storeBytes(of: source.load(fromByteOffset: count - 1, as: UInt8.self), toByteOffset: count - 1,
+                              as: UInt8.self)
+        }
+    }
+
     /// The offset of the first of `a`, `b` or `c` in `base[from ..< end]`, or `end`.
     @inline(__always)
     public static func first(of a: UInt8, _ b: UInt8, _ c: UInt8, in base: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {

@@ -128,14 +128,12 @@ public struct ByteTable: Sendable {
     @inline(__always)
     static func heads(_ key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
         let count = key.count
+        guard let base = key.baseAddress else { return (0, 0) }
         if count >= 16 {
-            return (key.loadUnaligned(fromByteOffset: 0, as: UInt64.self), key.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            return (base.loadUnaligned(as: UInt64.self), base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         }
-        var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { target in
-            if count > 0 { target.copyMemory(from: key) }
-        }
-        return words
+        if count > 8 { return (base.loadUnaligned(as: UInt64.self), ByteScan.loadPartial(base + 8, count - 8)) }
+        return (ByteScan.loadPartial(base, count), 0)
     }
 
     /// A 64-bit hash of `key`: eight bytes at a time through a multiply-xorshift mix, then murmur3's finalizer, so
@@ -151,13 +149,7 @@ public struct ByteTable: Sendable {
             offset += 8
         }
         if offset < key.count {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < key.count {
-                tail |= UInt64(key[offset]) << shift
-                shift += 8
-                offset += 1
-            }
+            let tail = ByteScan.loadPartial(key.baseAddress! + offset, key.count - offset)
             state = (state ^ tail) &* 0x94D0_49BB_1331_11EB
         }
         state ^= state >> 33

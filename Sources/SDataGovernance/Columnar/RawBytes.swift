@@ -55,7 +55,7 @@ public struct RawBytes: @unchecked Sendable {
         let length = bytes.count
         guard length > 0 else { return }
         reserve(length)
-        UnsafeMutableRawPointer(base + count).copyMemory(from: bytes.baseAddress!, byteCount: length)
+        ByteScan.copy(from: bytes.baseAddress!, to: base + count, count: length)
         count &+= length
     }
 
