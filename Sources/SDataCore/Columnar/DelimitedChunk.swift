@@ -1,18 +1,24 @@
 /// Delimited text (CSV, TSV) cut into record-aligned chunks and parsed into field spans: the columnar engine's batch.
 ///
-/// A chunk keeps its text as read; each field is a span `start ..< end` into ``bytes`` (no `String`, no copy), except
-/// quoted fields with doubled quotes, whose unescaped copies are appended after the text. The rules are those of the
-/// row reader (`CSVReader`): RFC 4180 with a one-byte delimiter and quote, CRLF or LF line ends, empty unquoted fields
-/// are null (a span whose end is before its start), `""` is the empty string, blank lines are skipped.
+/// A chunk keeps its text as read; each field is a span `start ..< end` into ``text`` (no `String`, no copy), except
+/// quoted fields with doubled quotes, whose unescaped copies are kept beside it (``escaped``, offsets from the text's
+/// end: ``ChunkText``). The rules are those of the row reader (`CSVReader`): RFC 4180 with a one-byte delimiter and
+/// quote, CRLF or LF line ends, empty unquoted fields are null (a span whose end is before its start), `""` is the
+/// empty string, blank lines are skipped.
 ///
 /// Chunks are cut at a line feed preceded by an even number of quotes, which is a record boundary as long as quotes
 /// appear only where RFC 4180 puts them (around a whole field). The parser checks exactly that: a quote inside an
 /// unquoted field, or text after a closing quote, makes the chunk ``Outcome/irregular``, and the caller reads the file
 /// with the row reader instead, which accepts such text.
-public struct DelimitedChunk: Sendable {
-    /// The chunk's text, then the unescaped copies of fields that held doubled quotes.
-    public private(set) var bytes: [UInt8]
-    /// Two entries per field, row after row: start and end offsets into ``bytes``; end < start for null.
+public struct DelimitedChunk: @unchecked Sendable {
+    /// The chunk's text: borrowed (``init(borrowing:width:)``, the caller keeps it alive and unchanged while the chunk
+    /// is used) or owned (``init(bytes:width:)``).
+    public let text: UnsafeBufferPointer<UInt8>
+    private let owner: OwnedText?
+    /// The unescaped copies of fields that held doubled quotes; their spans start at `text.count` (``ChunkText``).
+    public private(set) var escaped: [UInt8] = []
+    /// Two entries per field, row after row: start and end offsets into the text, then the escaped copies; end <
+    /// start for null.
     public private(set) var spans: [Int32] = []
     public private(set) var rows = 0
     public let width: Int
@@ -29,9 +35,33 @@ public struct DelimitedChunk: Sendable {
         case unterminatedQuote(line: Int)
     }
 
+    /// A chunk of a copy of `bytes`.
     public init(bytes: [UInt8], width: Int) {
-        self.bytes = bytes
+        let owner = OwnedText(bytes)
+        self.init(text: UnsafeBufferPointer(owner.buffer), owner: owner, width: width)
+    }
+
+    /// A chunk of `text` as it is, without a copy (a window of a memory-mapped file): the caller keeps the memory
+    /// mapped and unchanged for as long as the chunk and what is derived from its spans are used.
+    public init(borrowing text: UnsafeBufferPointer<UInt8>, width: Int) {
+        self.init(text: text, owner: nil, width: width)
+    }
+
+    private init(text: UnsafeBufferPointer<UInt8>, owner: OwnedText?, width: Int) {
+        self.text = text
+        self.owner = owner
         self.width = width
+    }
+
+    /// Runs `body` with the chunk's text and escaped copies, as one ``ChunkText`` the spans index into.
+    @inline(__always)
+    public func withText<R>(_ body: (ChunkText) throws -> R) rethrows -> R {
+        try withExtendedLifetime(owner) {
+            try escaped.withUnsafeBufferPointer { escaped in
+                try body(ChunkText(text: text.baseAddress ?? escaped.baseAddress ?? UnsafePointer(bitPattern: 1)!,
+                                   count: text.count, escaped: escaped.baseAddress))
+            }
+        }
     }
 
     @inline(__always)
@@ -45,7 +75,7 @@ public struct DelimitedChunk: Sendable {
     /// ``rows`` is then 1 and ``spans`` holds its fields.
     public mutating func parse(delimiter: UInt8, quote: UInt8, isLast: Bool) -> Outcome {
         var unescaped: [UInt8] = []
-        let textCount = bytes.count
+        let textCount = text.count
         let expected = width
         var rows = 0
         var lines = 0
@@ -53,7 +83,7 @@ public struct DelimitedChunk: Sendable {
         var fieldCount = 0
         // Every record but the last ends at a line feed and has `width` fields (a wider one stops the parse).
         let capacity = expected == 0 ? 2 * 4096
-            : 2 * expected * (bytes.withUnsafeBufferPointer { ByteScan.count(0x0A, in: $0) } + 2)
+            : 2 * expected * (ByteScan.count(0x0A, in: text) + 2)
         let spans = [Int32](unsafeUninitializedCapacity: capacity) { spanBuffer, initialized in
             let spanBase = spanBuffer.baseAddress!
             var used = 0
@@ -66,7 +96,8 @@ public struct DelimitedChunk: Sendable {
                 }
                 used += 2
             }
-            bytes.withUnsafeBufferPointer { text in
+            defer { initialized = min(used, capacity) }
+            do {
                 guard let base = text.baseAddress else { return }
                 let count = text.count
                 var position = 0
@@ -169,12 +200,11 @@ public struct DelimitedChunk: Sendable {
                     }
                 }
             }
-            initialized = min(used, capacity)
         }
         if expected == 0 {
-            self = DelimitedChunk(bytes: bytes, width: fieldCount)
+            self = DelimitedChunk(text: text, owner: owner, width: fieldCount)
         }
-        bytes.append(contentsOf: unescaped)
+        escaped = unescaped
         self.spans = spans
         self.rows = rows
         lineFeeds = lines
@@ -185,9 +215,7 @@ public struct DelimitedChunk: Sendable {
     @inline(__always)
     public func withField<R>(_ row: Int, _ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let start = self.start(row, column), end = self.end(row, column)
-        return try bytes.withUnsafeBytes { raw in
-            try body(end > start ? UnsafeRawBufferPointer(rebasing: raw[start ..< end]) : UnsafeRawBufferPointer(start: nil, count: 0))
-        }
+        return try withText { text in try body(text.field(start, end)) }
     }
 
     /// Where text may be cut into chunks: just after the last (or, with `first`, the first) line feed in `text`
@@ -201,8 +229,7 @@ public struct DelimitedChunk: Sendable {
             }
             return nil
         }
-        var quotes = 0
-        for index in 0 ..< text.count where base[index] == quote { quotes += 1 }
+        var quotes = ByteScan.count(quote, in: text)
         var index = text.count - 1
         while index >= 0 {
             let byte = base[index]
@@ -215,4 +242,43 @@ public struct DelimitedChunk: Sendable {
         }
         return nil
     }
+}
+
+/// A chunk's text and its escaped copies as one address space of offsets: `0 ..< count` in the text, from `count` on
+/// in the escaped copies (the parser's spans).
+public struct ChunkText {
+    public let text: UnsafePointer<UInt8>
+    public let count: Int
+    public let escaped: UnsafePointer<UInt8>?
+
+    @inlinable
+    public init(text: UnsafePointer<UInt8>, count: Int, escaped: UnsafePointer<UInt8>?) {
+        self.text = text
+        self.count = count
+        self.escaped = escaped
+    }
+
+    /// The address of offset `offset`.
+    @inlinable @inline(__always)
+    public func at(_ offset: Int) -> UnsafePointer<UInt8> {
+        offset < count ? text + offset : escaped.unsafelyUnwrapped + (offset &- count)
+    }
+
+    /// The bytes of span `start ..< end`; empty for a null span (end < start).
+    @inlinable @inline(__always)
+    public func field(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
+        end > start ? UnsafeRawBufferPointer(start: at(start), count: end &- start) : UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+}
+
+/// Bytes a chunk owns (``DelimitedChunk/init(bytes:width:)``).
+final class OwnedText: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+
+    init(_ bytes: [UInt8]) {
+        buffer = .allocate(capacity: bytes.count)
+        _ = buffer.initialize(from: bytes)
+    }
+
+    deinit { buffer.deallocate() }
 }

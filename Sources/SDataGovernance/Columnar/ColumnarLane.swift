@@ -274,7 +274,7 @@ struct LaneState {
         meta[1] = hasClasses ? 1 : 0
         meta[2] = UInt32(gateCount)
         meta[3] = UInt32(dialects.count)
-        var texts = dialects.map { _ in RawBytes(capacity: chunk.bytes.count + chunk.bytes.count / 4) }
+        var texts = dialects.map { _ in RawBytes(capacity: chunk.text.count + chunk.text.count / 4) }
         var arena = RawBytes(capacity: 0)
         swap(&arena, &self.arena)
         defer { swap(&arena, &self.arena) }
@@ -282,7 +282,8 @@ struct LaneState {
         // The loops run in this method's body, not in closures: a closure capturing `self` would copy the state to
         // call its non-mutating methods. The chunk outlives the pointers.
         try withExtendedLifetime(chunk) {
-            let base = chunk.bytes.withUnsafeBufferPointer { $0.baseAddress! }
+            let base = ChunkText(text: chunk.text.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: chunk.text.count,
+                                 escaped: chunk.escaped.withUnsafeBufferPointer { $0.baseAddress })
             let spans = chunk.spans.withUnsafeBufferPointer { $0.baseAddress! }
             for row in 0 ..< rows {
                 let fields = spans + row * width * 2
@@ -425,13 +426,13 @@ struct LaneState {
 
     /// The chain's current value (empty for null) and whether it is null.
     @inline(__always)
-    private func value(_ chain: Int, base: UnsafePointer<UInt8>, fields: UnsafePointer<Int32>,
+    private func value(_ chain: Int, base: ChunkText, fields: UnsafePointer<Int32>,
                        arena: UnsafeRawBufferPointer) -> (UnsafeRawBufferPointer, Bool) {
         let start: Int, end: Int
         if kinds[chain] == .verbatim {
             start = Int(fields[sources[chain] &* 2])
             end = Int(fields[sources[chain] &* 2 &+ 1])
-            return (UnsafeRawBufferPointer(start: base + start, count: max(0, end - start)), end < start)
+            return (base.field(start, end), end < start)
         }
         start = valueStart[chain]
         end = valueEnd[chain]
@@ -487,7 +488,7 @@ struct LaneState {
 
     /// Runs the chain's steps on the row's field, appending the result to `arena`, and counts a changed value.
     @inline(__always)
-    private mutating func evaluate(_ chain: Int, base: UnsafePointer<UInt8>, fields: UnsafePointer<Int32>,
+    private mutating func evaluate(_ chain: Int, base: ChunkText, fields: UnsafePointer<Int32>,
                                    record: Int, arena: inout RawBytes) throws {
         let source = sources[chain]
         let start = Int(fields[source &* 2]), end = Int(fields[source &* 2 &+ 1])
@@ -496,7 +497,7 @@ struct LaneState {
             valueEnd[chain] = -1
             return
         }
-        let input = UnsafeRawBufferPointer(start: base + start, count: end - start)
+        let input = UnsafeRawBufferPointer(start: base.at(start), count: end - start)
         let from = arena.count
         var changed = true
         var null = false
@@ -616,8 +617,7 @@ struct LaneState {
         if let known = memos[id].table.find(input) {
             output.reserve(length)
             memos[id].digests.withUnsafeBytes { digests in
-                output.end.update(from: digests.baseAddress!.assumingMemoryBound(to: UInt8.self) + known &* length,
-                                  count: length)
+                ByteScan.copy(from: digests.baseAddress! + known &* length, to: output.end, count: length)
             }
             output.advance(length)
             return
