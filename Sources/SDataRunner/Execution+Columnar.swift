@@ -113,6 +113,12 @@ extension Execution {
               let file = source.delimitedFile(context: SourceContext(baseDirectory: spec.directory)) else {
             return .failure(.init(reason: "the source does not read a delimited file"))
         }
+        // The engine opens the file twice (header, then records) and maps it: a pipe or a device can be read once
+        // only, by the row engine.
+        if let type = try? FileManager.default.attributesOfItem(atPath: file.path)[.type] as? FileAttributeType,
+           type != .typeRegular {
+            return .failure(.init(reason: "the input is not a regular file"))
+        }
         return .success(file)
     }
 

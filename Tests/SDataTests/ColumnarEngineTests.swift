@@ -240,6 +240,37 @@ struct ColumnarEngineTests {
         #expect(forced.error?.contains("'json' distribution") == true, "\(forced.error ?? "")")
     }
 
+    /// A named pipe can be read once: `auto` hands it to the row engine (the columnar engine opens and maps its
+    /// input twice), which publishes what the same bytes in a file publish.
+    @Test func aNamedPipeIsReadByTheRowEngine() async throws {
+        var generator = AdversarialCSV(seed: 11)
+        let input = generator.file(rows: 200)
+        let spec = Self.tracingSpec.replacingOccurrences(of: "k: 5", with: "k: 2")
+        let reference = try await Self.run(spec, input: input, engine: .row)
+        let project = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try TestSupport.write(spec, to: project + "/spec.yaml")
+        let fifo = project + "/input.csv"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Thread {
+            let descriptor = open(fifo, O_WRONLY)
+            guard descriptor >= 0 else { return }
+            _ = input.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+        }
+        writer.start()
+        let catalog = try Catalog.open(root: project + "/catalog")
+        let summary = await TestSupport.runner(catalog, engine: .auto)
+            .run(try TestSupport.spec(project + "/spec.yaml", environment: Self.secrets))
+        #expect(summary.run.status == .published, "\(summary.run.error ?? "")")
+        #expect(summary.run.rowsIn == reference.rowsIn)
+        #expect(summary.run.rowsOut == reference.rowsOut)
+        let published = try summary.distributions.map {
+            try Data(contentsOf: URL(fileURLWithPath: catalog.layout.publicDirectory + "/" + $0.path))
+        }
+        #expect(published == reference.files.sorted { $0.key < $1.key }.map(\.value))
+    }
+
     /// Raw personal data never reaches the run's folders after a columnar run: the stage is encrypted and destroyed,
     /// the published file holds pseudonyms.
     @Test func noRawPhoneSurvivesAColumnarRun() async throws {
