@@ -38,6 +38,21 @@ struct DetectorTests {
         #expect(email.redact("x@y.co.").0 == "[EMAIL].")
     }
 
+    /// Every scalar of the first planes, in an address's local part and in its top-level domain: the detector accepts
+    /// exactly the ASCII letters and digits and `._%+-` (local) and the ASCII letters (domain), as Unicode's
+    /// Alphabetic property restricted to ASCII says.
+    @Test func emailCharacterClassesAreASCII() {
+        let email = BuiltinDetectors.named("email")!
+        for value in UInt32(0) ... 0x2FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let letter = scalar.isASCII && scalar.properties.isAlphabetic
+            let local = letter || (0x30 ... 0x39).contains(value) || "._%+-".unicodeScalars.contains(scalar)
+            let character = String(Character(scalar))
+            #expect(email.found(in: "x" + character + "@ab.cd") == local, "U+\(String(value, radix: 16))")
+            #expect(email.found(in: "x@ab.c" + character + "d") == letter, "U+\(String(value, radix: 16))")
+        }
+    }
+
     /// Property: a mobile number in any mix of widths and separators, planted anywhere in text, is always removed.
     @Test func plantedPhonesNeverSurvive() {
         var generator = SplitMix(seed: 20201103)

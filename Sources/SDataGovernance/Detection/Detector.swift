@@ -82,3 +82,5 @@ func digitValue(_ scalars: [Unicode.Scalar], _ index: Int) -> Int? {
 
 @inline(__always)
 func isASCIIDigit(_ scalar: Unicode.Scalar) -> Bool { (0x30...0x39).contains(scalar.value) }
+/// `A`–`Z`, `a`–`z`: the ASCII scalars with Unicode's Alphabetic property, without the property table's lookup.
+func isASCIILetter(_ scalar: Unicode.Scalar) -> Bool { (scalar.value | 0x20) &- 0x61 < 26 }

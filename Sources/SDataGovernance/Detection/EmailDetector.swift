@@ -25,15 +25,15 @@ public struct EmailDetector: Detector {
             if lastDot == index { lastDot = scalars[domainStart..<index].lastIndex(of: ".") }
         }
         guard let dot = lastDot, dot > domainStart, index - dot - 1 >= 2,
-              scalars[(dot + 1)..<index].allSatisfy({ $0.properties.isAlphabetic && $0.isASCII }) else { return nil }
+              scalars[(dot + 1)..<index].allSatisfy(isASCIILetter) else { return nil }
         return index - start
     }
 
     private func isLocal(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || isASCIIDigit(scalar) || "._%+-".unicodeScalars.contains(scalar))
+        isASCIILetter(scalar) || isASCIIDigit(scalar) || "._%+-".unicodeScalars.contains(scalar)
     }
 
     private func isDomain(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || isASCIIDigit(scalar) || scalar == "." || scalar == "-")
+        isASCIILetter(scalar) || isASCIIDigit(scalar) || scalar == "." || scalar == "-"
     }
 }
