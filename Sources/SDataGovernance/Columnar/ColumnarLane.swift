@@ -83,9 +83,10 @@ public final class ColumnarLane: @unchecked Sendable {
 /// One chunk after pass 1: its rows formatted in each dialect, and what pass 2 needs to keep or drop each row.
 public struct GovernedChunk: Sendable {
     public let rows: Int
-    /// Little-endian words: a header (rows, 1 when rows have classes, the gate's column count, the dialect count),
-    /// then each row's class id, each row's finding set per gate column (0: nothing found), and per dialect where each
-    /// row's text ends.
+    /// Little-endian words: a header (rows, 1 when rows have classes, the gate's column count, the dialect count, the
+    /// number of findings), then each row's class id, per dialect where each row's text ends, and the gate's findings
+    /// as pairs (`row * gateColumns + column`, finding set id) in that order. Findings are sparse — most values hold
+    /// nothing — so a word per row and gate column made a third of the governed stage.
     public let meta: [UInt32]
     /// Per dialect, the formatted rows.
     public let texts: [RawBytes]
@@ -260,20 +261,23 @@ struct LaneState {
 
     // MARK: - Passes
 
+    /// Words before a governed chunk's per-row meta (``GovernedChunk/meta``).
+    static let metaHeader = 5
+
     mutating func govern(_ chunk: DelimitedChunk, dialects: [ColumnarLane.Dialect],
                          scanner: PIIScanner) throws -> GovernedChunk {
         let width = chunk.width, rows = chunk.rows
         let hasClasses = kAnonymity != nil
         let gateCount = gateColumns.count
-        let classBase = 4, gateBase = classBase + (hasClasses ? rows : 0), endsBase = gateBase + rows * gateCount
-        let metaCount = endsBase + rows * dialects.count
-        let meta = UnsafeMutablePointer<UInt32>.allocate(capacity: metaCount)
-        defer { meta.deallocate() }
-        meta.initialize(repeating: 0, count: metaCount)
+        let classBase = LaneState.metaHeader, endsBase = classBase + (hasClasses ? rows : 0)
+        let fixedCount = endsBase + rows * dialects.count
+        // The fixed part, then the findings appended.
+        var meta = [UInt32](repeating: 0, count: fixedCount)
         meta[0] = UInt32(rows)
         meta[1] = hasClasses ? 1 : 0
         meta[2] = UInt32(gateCount)
         meta[3] = UInt32(dialects.count)
+        var findings: [UInt32] = []
         var texts = dialects.map { _ in RawBytes(capacity: chunk.text.count + chunk.text.count / 4) }
         var arena = RawBytes(capacity: 0)
         swap(&arena, &self.arena)
@@ -310,7 +314,10 @@ struct LaneState {
                     let (bytes, null) = value(output[gateColumns[number]], base: base, fields: fields, arena: values)
                     if !null, PIIScanner.mayHoldPersonalData(bytes: bytes) {
                         let set = findingSet(bytes, number: number, scanner: scanner)
-                        meta[gateBase + row * gateCount + number] = set
+                        if set != 0 {
+                            findings.append(UInt32(truncatingIfNeeded: row * gateCount + number))
+                            findings.append(set)
+                        }
                     }
                 }
                 for number in dialects.indices {
@@ -325,7 +332,9 @@ struct LaneState {
                 }
             }
         }
-        return GovernedChunk(rows: rows, meta: Array(UnsafeBufferPointer(start: meta, count: metaCount)), texts: texts)
+        meta[4] = UInt32(findings.count / 2)
+        meta.append(contentsOf: findings)
+        return GovernedChunk(rows: rows, meta: meta, texts: texts)
     }
 
     mutating func finish(meta: UnsafeRawBufferPointer, texts: [UnsafeMutableRawBufferPointer], sizes: [Int32],
@@ -334,13 +343,18 @@ struct LaneState {
             Int(meta.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self).littleEndian)
         }
         let damaged = GovernanceError("the governed stage is damaged")
-        guard meta.count >= 16 else { throw damaged }
-        let rows = word(0), hasClasses = word(1) == 1, gateCount = word(2), dialects = word(3)
-        let classBase = 4, gateBase = classBase + (hasClasses ? rows : 0), endsBase = gateBase + rows * gateCount
-        guard meta.count == (endsBase + rows * dialects) * 4, dialects == texts.count,
+        guard meta.count >= LaneState.metaHeader * 4 else { throw damaged }
+        let rows = word(0), hasClasses = word(1) == 1, gateCount = word(2), dialects = word(3), findingCount = word(4)
+        let classBase = LaneState.metaHeader, endsBase = classBase + (hasClasses ? rows : 0)
+        let findingsBase = endsBase + rows * dialects
+        guard meta.count == (findingsBase + 2 * findingCount) * 4, dialects == texts.count,
               hasClasses == (kAnonymity != nil), gateCount == gateColumns.count else { throw damaged }
         var kept = [Bool](repeating: true, count: rows)
+        // The next finding not yet read.
+        var finding = 0
         for row in 0 ..< rows {
+            // Findings of rows dropped by k-anonymity are passed over (they are counted for published rows only).
+            while finding < findingCount && word(findingsBase + 2 * finding) < row * gateCount { finding += 1 }
             if let kAnonymity {
                 let id = word(classBase + row)
                 guard id < sizes.count else { throw damaged }
@@ -357,13 +371,13 @@ struct LaneState {
                 smallestKept = min(smallestKept, size)
             }
             var found = false
-            for number in 0 ..< gateCount {
-                let set = word(gateBase + row * gateCount + number)
-                guard set < findingSets.count else { throw damaged }
-                if set != 0 {
-                    scanner.record(findingSets[set], field: names[gateColumns[number]])
-                    found = true
-                }
+            while finding < findingCount {
+                let place = word(findingsBase + 2 * finding), set = word(findingsBase + 2 * finding + 1)
+                guard place < (row + 1) * gateCount else { break }
+                guard set > 0, set < findingSets.count else { throw damaged }
+                scanner.record(findingSets[set], field: names[gateColumns[place - row * gateCount]])
+                found = true
+                finding += 1
             }
             if found && gateMode == .suppress {
                 gateSuppressed += 1
@@ -372,6 +386,8 @@ struct LaneState {
             }
             rowsOut += 1
         }
+        while finding < findingCount && word(findingsBase + 2 * finding) < rows * gateCount { finding += 1 }
+        guard finding == findingCount else { throw damaged }
         // Each dialect's text loses the dropped rows, moved down in place run by run.
         var lengths: [Int] = []
         for (number, text) in texts.enumerated() {
