@@ -92,11 +92,14 @@ public struct GovernedChunk: Sendable {
     public let texts: [RawBytes]
 }
 
-/// A pseudonymize step's memo: digests by input bytes (`length` hex bytes each), at most ``limit`` of them (then it
-/// starts again, so memory does not grow with the number of distinct values), and the keyed MAC.
+/// A pseudonymize step's memo: digests by input bytes, at most ``limit`` of them (then it starts again, so memory
+/// does not grow with the number of distinct values), and the keyed MAC. Values of up to 16 bytes with pseudonyms of
+/// up to 16 hex digits (phone numbers) keep the MAC's first eight bytes in the key's slot (``ShortKeyMemo``); others
+/// keep `length` hex bytes in `digests`, by the key's id in `table`.
 struct PseudonymMemo {
     var table = ByteTable(capacity: 1 << 12)
     var digests: [UInt8] = []
+    var short = ShortKeyMemo()
     let mac: PrecomputedHMAC
     let length: Int
     static let limit = 1 << 16
@@ -214,7 +217,8 @@ struct LaneState {
         kAnonymity = plan.kAnonymity.map { ($0.rule, $0.k, $0.fail) }
         gateMode = plan.gateMode
         stats = Array(repeating: RuleStats(), count: plan.rules.count)
-        let unused = PseudonymMemo(table: ByteTable(capacity: 1), mac: PrecomputedHMAC(key: []), length: 0)
+        let unused = PseudonymMemo(table: ByteTable(capacity: 1), short: ShortKeyMemo(capacity: 1),
+                                   mac: PrecomputedHMAC(key: []), length: 0)
         var memos = Array(repeating: unused, count: plan.steps)
         var redactors = [RedactStep?](repeating: nil, count: plan.steps)
         var kinds: [Kind] = [], parameters: [Int] = [], ruleOf: [Int] = []
@@ -481,7 +485,9 @@ struct LaneState {
     }
 
     mutating func releasePassOne() {
-        memos = memos.map { PseudonymMemo(table: ByteTable(capacity: 1), mac: $0.mac, length: $0.length) }
+        memos = memos.map {
+            PseudonymMemo(table: ByteTable(capacity: 1), short: ShortKeyMemo(capacity: 1), mac: $0.mac, length: $0.length)
+        }
         gateMemo = gateMemo.map { _ in ByteTable(capacity: 1) }
         gateSets = gateSets.map { _ in [] }
         columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
@@ -630,6 +636,21 @@ struct LaneState {
 
     private mutating func pseudonymize(_ id: Int, _ input: UnsafeRawBufferPointer, into output: inout RawBytes) {
         let length = memos[id].length
+        if input.count <= ShortKeyMemo.maximumKey && length <= 16 {
+            output.reserve(16)
+            if let known = memos[id].short.find(input) {
+                LaneState.writeHex(known, to: output.end)
+                output.advance(length)
+                return
+            }
+            var prefix: UInt64 = 0
+            memos[id].mac.authenticate(input) { bytes in prefix = bytes.loadUnaligned(as: UInt64.self) }
+            LaneState.writeHex(prefix, to: output.end)
+            output.advance(length)
+            if memos[id].short.count >= PseudonymMemo.limit { memos[id].short.removeAll() }
+            memos[id].short.insert(input, value: prefix)
+            return
+        }
         if let known = memos[id].table.find(input) {
             output.reserve(length)
             memos[id].digests.withUnsafeBytes { digests in
@@ -659,4 +680,23 @@ struct LaneState {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// The eight bytes of `word` (memory order) as 16 lowercase hex digits at `target`.
+    @inline(__always)
+    static func writeHex(_ word: UInt64, to target: UnsafeMutablePointer<UInt8>) {
+        // Each byte's two nibbles spread into two bytes (high nibble first), then 0–9 → '0'–'9', 10–15 → 'a'–'f'.
+        @inline(__always) func spread(_ half: UInt64) -> UInt64 {
+            var x = half & 0xFFFF_FFFF                        // bytes b0 b1 b2 b3
+            x = (x | x << 16) & 0x0000_FFFF_0000_FFFF
+            x = (x | x << 8) & 0x00FF_00FF_00FF_00FF          // b0 0 b1 0 b2 0 b3 0
+            let high = (x >> 4) & 0x000F_000F_000F_000F
+            let low = (x & 0x000F_000F_000F_000F) << 8
+            let nibbles = high | low                          // hi(b0) lo(b0) hi(b1) lo(b1) …
+            let letters = ((nibbles &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+            return nibbles &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
+        }
+        let raw = UnsafeMutableRawPointer(target)
+        raw.storeBytes(of: spread(word.littleEndian).littleEndian, as: UInt64.self)
+        raw.storeBytes(of: spread(word.littleEndian >> 32).littleEndian, toByteOffset: 8, as: UInt64.self)
+    }
 }
