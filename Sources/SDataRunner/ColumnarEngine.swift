@@ -110,7 +110,7 @@ final class ColumnarEngine {
     /// per dialect with the formatted rows. Pass 2 needs only that file and the class sizes.
     func stage(schema: Schema, dataOffset: Int, headerLines: Int, lanes laneStates: [ColumnarLane],
                dialects: [ColumnarLane.Dialect]) throws -> [StagedChunk] {
-        let input = try InputWindows(path: file.path, offset: dataOffset)
+        let input = try MappedInput(path: file.path)
         // A stage destroyed when the run ends would be written and never read: only a kept one is written.
         let sink = durableStage ? try StageFile(path: stagePath) : nil
         let governed = try StageFile(path: governedPath)
@@ -118,74 +118,84 @@ final class ColumnarEngine {
         defer { writing.drain() }
         var staged: [StagedChunk] = []
         var line = 1 + headerLines
-        var span = window * chunkSize
-        while true {
+        // Chunks flow through the lanes without a barrier between windows: chunk i goes to lane i mod n (a serial
+        // queue each, so a lane's state is used in chunk order), this thread cuts the next chunks meanwhile and takes
+        // the results in input order, at most `window` chunks ahead.
+        let queues = (0 ..< laneStates.count).map { DispatchQueue(label: "sdata.columnar.lane\($0)") }
+        var inFlight: [(result: ChunkResult, end: Int)] = []
+        defer { for pending in inFlight { pending.result.wait() } }
+        nonisolated(unsafe) let bytes = input.bytes
+        let total = bytes.count
+        var position = min(dataOffset, total)
+
+        /// Takes the oldest chunk's result: its writes go to the writer, its pages are released.
+        func collect() throws {
+            let (pending, end) = inFlight.removeFirst()
+            pending.wait()
+            switch pending.value! {
+            case .success(let (raw, boxes, chunk)):
+                try writing.submit {
+                    if let raw { try sink?.append(box: raw) }
+                    for box in boxes { try governed.append(box: box) }
+                }
+                staged.append(chunk)
+                rowsIn += chunk.rows
+                line += chunk.lineFeeds
+                input.release(upTo: end)
+                progress(.extracting, rowsIn)
+            case .failure(let problem as ChunkProblem):
+                throw problem.error(path: file.path, width: schema.count, line: line)
+            case .failure(let error as ColumnarLane.RecordError):
+                throw error.governanceError(rowsBefore: rowsIn)
+            case .failure(let error):
+                throw error
+            }
+        }
+
+        while position < total {
             if cancelled() { throw CancellationError() }
-            // Cut the next window of chunks: each about `chunkSize` bytes, ending at a record boundary.
-            guard let (bytes, atEnd) = try input.next(span) else { break }
-            var texts: [UnsafeBufferPointer<UInt8>] = []
-            var used = 0
-            while texts.count < window && used < bytes.count {
-                let rest = UnsafeBufferPointer(rebasing: bytes[used...])
-                if atEnd && rest.count <= chunkSize {
-                    texts.append(rest)
-                    used = bytes.count
-                    break
-                }
-                // A record longer than a chunk: the chunk takes the rest of the window, or waits for a longer one.
-                guard let cut = DelimitedChunk.cut(UnsafeBufferPointer(rebasing: rest.prefix(chunkSize)), quote: file.quote)
-                        ?? DelimitedChunk.cut(rest, quote: file.quote) else { break }
-                texts.append(UnsafeBufferPointer(rebasing: rest.prefix(cut)))
-                used += cut
-            }
-            if texts.isEmpty {
-                if atEnd {
-                    texts.append(bytes)  // the last record has no line feed and holds an odd number of quotes
-                    used = bytes.count
-                } else {
-                    span *= 2
-                    continue
+            // The next chunk: about `chunkSize` bytes, ending at a record boundary; a record longer than that makes
+            // it longer, and one without a boundary to the end of the file is the last.
+            let rest = UnsafeBufferPointer(rebasing: bytes[position...])
+            var cut = rest.count
+            if rest.count > chunkSize {
+                var reach = chunkSize
+                while true {
+                    if let found = DelimitedChunk.cut(UnsafeBufferPointer(rebasing: rest.prefix(reach)), quote: file.quote) {
+                        cut = found
+                        break
+                    }
+                    if reach >= rest.count { break }
+                    reach = min(reach * 2, rest.count)
                 }
             }
-            defer { input.consume(used) }
-            let final = atEnd && used == bytes.count
-            let firstChunk = staged.count
-            let results = parallel(texts.count) { index -> Result<(raw: Data?, boxes: [Data], chunk: StagedChunk), any Error> in
-                Result {
-                    guard ByteScan.isValidUTF8(texts[index]) else { throw Unsupported(reason: "the file is not valid UTF-8") }
-                    let raw = sink == nil ? nil : try AES.GCM.seal(texts[index], using: key).combined!
-                    var chunk = DelimitedChunk(borrowing: texts[index], width: schema.count)
-                    let outcome = chunk.parse(delimiter: file.delimiter, quote: file.quote,
-                                              isLast: final && index == texts.count - 1)
+            let text = UnsafeBufferPointer(rebasing: rest.prefix(cut))
+            let isLast = position + cut == total
+            let index = staged.count + inFlight.count
+            let lane = laneStates[index % laneStates.count]
+            let result = ChunkResult()
+            nonisolated(unsafe) let unsafeText = text, unsafeSink = sink, key = key
+            queues[index % queues.count].async { [file, dialects] in
+                result.value = Result {
+                    guard ByteScan.isValidUTF8(unsafeText) else { throw Unsupported(reason: "the file is not valid UTF-8") }
+                    let raw = unsafeSink == nil ? nil : try AES.GCM.seal(unsafeText, using: key).combined!
+                    var chunk = DelimitedChunk(borrowing: unsafeText, width: schema.count)
+                    let outcome = chunk.parse(delimiter: file.delimiter, quote: file.quote, isLast: isLast)
                     guard outcome == .parsed else { throw ChunkProblem(outcome: outcome) }
-                    let lane = laneStates[(firstChunk + index) % laneStates.count]
-                    // Rows before this chunk are known only once the window is parsed: errors are numbered later.
-                    let result = try lane.govern(chunk, dialects: dialects)
-                    var boxes = [try result.meta.withUnsafeBytes { try AES.GCM.seal($0, using: key).combined! }]
-                    for text in result.texts { boxes.append(try AES.GCM.seal(text.bytes, using: key).combined!) }
+                    // Rows before this chunk are known only once the earlier chunks are done: errors are numbered
+                    // when the result is taken.
+                    let governed = try lane.govern(chunk, dialects: dialects)
+                    var boxes = [try governed.meta.withUnsafeBytes { try AES.GCM.seal($0, using: key).combined! }]
+                    for text in governed.texts { boxes.append(try AES.GCM.seal(text.bytes, using: key).combined!) }
                     return (raw, boxes, StagedChunk(rows: chunk.rows, lineFeeds: chunk.lineFeeds))
                 }
+                result.done.signal()
             }
-            for result in results {
-                switch result {
-                case .success(let (raw, boxes, chunk)):
-                    try writing.submit {
-                        if let raw { try sink?.append(box: raw) }
-                        for box in boxes { try governed.append(box: box) }
-                    }
-                    staged.append(chunk)
-                    rowsIn += chunk.rows
-                    line += chunk.lineFeeds
-                case .failure(let problem as ChunkProblem):
-                    throw problem.error(path: file.path, width: schema.count, line: line)
-                case .failure(let error as ColumnarLane.RecordError):
-                    throw error.governanceError(rowsBefore: rowsIn)
-                case .failure(let error):
-                    throw error
-                }
-            }
-            progress(.extracting, rowsIn)
+            inFlight.append((result, position + cut))
+            position += cut
+            if inFlight.count >= window { try collect() }
         }
+        while !inFlight.isEmpty { try collect() }
         try writing.finish()
         try sink?.sync()
         return staged
@@ -353,6 +363,70 @@ struct ChunkProblem: Error {
         case .irregular, .parsed:
             return ColumnarEngine.Unsupported(reason: "quotes appear inside unquoted fields")
         }
+    }
+}
+
+/// One chunk's outcome in pass 1, handed from its lane's queue to the thread that takes results in order.
+final class ChunkResult: @unchecked Sendable {
+    var value: Result<(raw: Data?, boxes: [Data], chunk: ColumnarEngine.StagedChunk), any Error>?
+    let done = DispatchSemaphore(value: 0)
+
+    /// Waits until the lane has set ``value`` (once; a second wait returns at once).
+    func wait() {
+        guard !waited else { return }
+        done.wait()
+        waited = true
+    }
+
+    private var waited = false
+}
+
+/// Pass 1's input file, memory-mapped whole (`mmap(2)`, read-only): the lanes parse the page cache's pages where
+/// they are, instead of a copy made by `read(2)` on the thread that cuts the chunks. The pages of chunks already
+/// governed are dropped from the process (`madvise(MADV_DONTNEED)`; they stay in the page cache), so the
+/// process's memory holds the chunks in flight, not the file. A file that shrinks while mapped raises `SIGBUS`
+/// (``MappedInputFault``).
+final class MappedInput {
+    private let base: UnsafeMutableRawPointer?
+    private let length: Int
+    private var released = 0
+    private let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    init(path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw SourceError("cannot open '\(path)': \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let end = lseek(descriptor, 0, SEEK_END)
+        guard end >= 0 else { throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        length = Int(end)
+        guard length > 0 else {
+            base = nil
+            return
+        }
+        MappedInputFault.install()
+        let mapped = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))")
+        }
+        _ = madvise(mapped, length, Int32(MADV_SEQUENTIAL))
+        base = mapped
+    }
+
+    deinit {
+        if let base { munmap(base, length) }
+    }
+
+    var bytes: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: length)
+    }
+
+    /// Drops the whole pages before `offset` from the process's memory.
+    func release(upTo offset: Int) {
+        guard let base else { return }
+        let end = min(offset, length) / page * page
+        guard end > released else { return }
+        _ = madvise(base + released, end - released, Int32(MADV_DONTNEED))
+        released = end
     }
 }
 
