@@ -60,6 +60,33 @@ public final class FileSink {
         bytesWritten += raw.count
     }
 
+    /// Reserves the next `count` bytes of the file for ``write(_:at:)`` from another thread (after writing what the
+    /// buffer holds) and returns where they start. The observer does not see them: the caller hands the same bytes to
+    /// ``observe(_:)``, in file order.
+    public func reserve(_ count: Int) throws(FileSinkError) -> Int {
+        try flush()
+        let offset = bytesWritten
+        bytesWritten += count
+        return offset
+    }
+
+    /// Hands reserved bytes to the observer (checksums), in file order.
+    public func observe(_ raw: UnsafeRawBufferPointer) { observer?(raw) }
+
+    /// Writes `raw` at `offset` with `pwrite(2)`: safe from several threads at once, each on a range of its own
+    /// from ``reserve(_:)``.
+    public func write(_ raw: UnsafeRawBufferPointer, at offset: Int) throws(FileSinkError) {
+        var done = 0
+        while done < raw.count {
+            let written = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw FileSinkError("cannot write", path: path)
+            }
+            done += written
+        }
+    }
+
     /// Writes all of `raw`; false on an error (in `errno`).
     private func writeAll(_ raw: UnsafeRawBufferPointer) -> Bool {
         var offset = 0

@@ -262,11 +262,29 @@ final class ColumnarEngine {
                     return Array(zip(texts, lengths))
                 }
             }
+            // Each chunk's place in each output, in order; then the lanes write the chunks there (the page-cache
+            // copy on both cores), and the writer thread checksums them in order meanwhile.
+            var placed: [[(text: OpenedBox, length: Int, offset: Int)]] = []
             for result in results {
-                let texts = try result.get()
-                try writing.submit {
-                    for (writer, (text, length)) in zip(writers, texts) {
-                        try text.data.withUnsafeBytes { try writer.writeFormatted(raw: UnsafeRawBufferPointer(rebasing: $0[..<length])) }
+                placed.append(try zip(writers, try result.get()).map { writer, opened in
+                    (opened.0, opened.1, try writer.reserveFormatted(opened.1))
+                })
+            }
+            let written = parallel(placed.count) { index -> Result<Void, any Error> in
+                Result {
+                    for (writer, chunk) in zip(writers, placed[index]) {
+                        try chunk.text.data.withUnsafeBytes {
+                            try writer.writeFormatted(raw: UnsafeRawBufferPointer(rebasing: $0[..<chunk.length]), at: chunk.offset)
+                        }
+                    }
+                }
+            }
+            for result in written { try result.get() }
+            nonisolated(unsafe) let checksummed = placed
+            try writing.submit {
+                for chunk in checksummed {
+                    for (writer, part) in zip(writers, chunk) {
+                        part.text.data.withUnsafeBytes { writer.checksumFormatted(UnsafeRawBufferPointer(rebasing: $0[..<part.length])) }
                     }
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Crypto
 import SDataCore
 import SDataGovernance
 import SDataCatalog
@@ -40,8 +41,13 @@ struct ColumnarEngineTests {
         var report: Data?
         if let path = summary.versionPath {
             for distribution in summary.distributions {
-                files[(distribution.path as NSString).lastPathComponent] =
-                    try Data(contentsOf: URL(fileURLWithPath: catalog.layout.publicDirectory + "/" + distribution.path))
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: catalog.layout.publicDirectory + "/" + distribution.path))
+                files[(distribution.path as NSString).lastPathComponent] = bytes
+                // The size and checksum recorded are those of the file (the columnar engine writes chunks from
+                // several threads and checksums them on another).
+                #expect(distribution.bytes == bytes.count, "\(distribution.path)")
+                #expect(distribution.sha256 == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(),
+                        "\(distribution.path)")
             }
             report = try? Data(contentsOf: URL(fileURLWithPath: path + "/governance.json"))
         }
