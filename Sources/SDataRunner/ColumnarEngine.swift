@@ -19,9 +19,9 @@ import SDataCatalog
 /// the PII gate would report and formats the rows as CSV, sealed into a governed file beside the stage. Pass 2, when
 /// the class sizes of the whole run are known, reads the governed file back and per chunk on the workers: decrypts,
 /// drops the rows of small classes (and, with `pii_gate: suppress`, those with findings), counts the findings of the
-/// rows kept. The current thread writes the chunks' output in input order, so the result is byte-identical to a
-/// sequential run, and hashes it on the way (the draft's writers). At most ``window`` chunks are in memory at once, so
-/// memory stays flat whatever the input size.
+/// rows kept, and writes them at the chunk's place in each output (places are given in input order, so the result is
+/// byte-identical to a sequential run); a writer thread checksums the outputs in order meanwhile. At most ``window``
+/// chunks are in memory at once, so memory stays flat whatever the input size.
 final class ColumnarEngine {
     /// Why the row engine must run instead (said in the run log).
     struct Unsupported: Error { let reason: String }
