@@ -114,6 +114,10 @@ final class ColumnarEngine {
         // A stage destroyed when the run ends would be written and never read: only a kept one is written.
         let sink = durableStage ? try StageFile(path: stagePath) : nil
         let governed = try StageFile(path: governedPath)
+        // A failed pass deletes the governed file at once (after the writer stops): it is sealed, and on a full
+        // disk the space it holds is what the clean-up's store writes need.
+        var passed = false
+        defer { if !passed { unlink(governedPath) } }
         let writing = BackgroundWriter()
         defer { writing.drain() }
         var staged: [StagedChunk] = []
@@ -198,6 +202,7 @@ final class ColumnarEngine {
         while !inFlight.isEmpty { try collect() }
         try writing.finish()
         try sink?.sync()
+        passed = true
         return staged
     }
 
@@ -209,6 +214,8 @@ final class ColumnarEngine {
         let damaged = SourceError("the governed stage is damaged")
         // Mapped like the input: the lanes decrypt from the page cache's pages.
         let input = try InputWindows(path: governedPath, offset: 0)
+        // Read once, whatever happens (see `stage`).
+        defer { unlink(governedPath) }
         let writing = BackgroundWriter()
         defer { writing.drain() }
         let perChunk = writers.count + 1
@@ -292,7 +299,6 @@ final class ColumnarEngine {
             progress(.writing, laneStates.reduce(0) { $0 + $1.rowsOut })
         }
         try writing.finish()
-        unlink(governedPath)
     }
 
     /// Runs `body` for `0 ..< count` on the lanes' threads; results in index order.

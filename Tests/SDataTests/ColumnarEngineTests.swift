@@ -279,6 +279,30 @@ struct ColumnarEngineTests {
         #expect(published == reference.files.sorted { $0.key < $1.key }.map(\.value))
     }
 
+    /// A write that fails mid-run (here the file size limit, `ulimit -f`, standing in for a full disk) fails the run
+    /// with the path and the reason, publishes nothing and leaves no scratch file or draft behind.
+    @Test func aFailedWriteFailsTheRunAndLeavesNothing() throws {
+        var generator = AdversarialCSV(seed: 41)
+        let input = generator.file(rows: 20_000)
+        let project = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: project) }
+        try TestSupport.write(Self.tracingSpec.replacingOccurrences(of: "k: 5", with: "k: 2"), to: project + "/spec.yaml")
+        try Data(input).write(to: URL(fileURLWithPath: project + "/input.csv"))
+        #expect(input.count > 2 << 20)
+        let command = "trap '' XFSZ; ulimit -f 1024; exec \"$0\" run spec.yaml --catalog catalog --engine columnar"
+        let result = try TestSupport.execute("/bin/sh", ["-c", command, TestSupport.sdataBinary], in: project,
+                                             environment: Self.secrets)
+        #expect(result.status != 0)
+        #expect(result.stdout.contains("cannot write") || result.stderr.contains("cannot write"),
+                "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("File too large") || result.stderr.contains("File too large"))
+        #expect(!FileManager.default.fileExists(atPath: project + "/catalog/public/datasets/tracing"))
+        let raw = (try? FileManager.default.subpathsOfDirectory(atPath: project + "/catalog/raw")) ?? []
+        #expect(raw.isEmpty, "\(raw)")
+        let drafts = (try? FileManager.default.contentsOfDirectory(atPath: project + "/catalog/.drafts")) ?? []
+        #expect(drafts.allSatisfy { $0.hasSuffix(".lock") }, "\(drafts)")
+    }
+
     /// Raw personal data never reaches the run's folders after a columnar run: the stage is encrypted and destroyed,
     /// the published file holds pseudonyms.
     @Test func noRawPhoneSurvivesAColumnarRun() async throws {
