@@ -213,21 +213,20 @@ final class ColumnarEngine {
     func publish(chunks: Int, lanes laneStates: [ColumnarLane], classes: ClassCounts?, writers: [CSVWriter]) throws {
         let damaged = SourceError("the governed stage is damaged")
         // Mapped like the input: the lanes decrypt from the page cache's pages.
-        let input = try InputWindows(path: governedPath, offset: 0)
+        let input = try MappedInput(path: governedPath)
         // Read once, whatever happens (see `stage`).
         defer { unlink(governedPath) }
         let writing = BackgroundWriter()
         defer { writing.drain() }
         let perChunk = writers.count + 1
         var chunkIndex = 0
-        var span = window * chunkSize * 2
+        var position = 0
         while chunkIndex < chunks {
             if cancelled() { throw CancellationError() }
-            guard let (bytes, atEnd) = try input.next(span) else { throw damaged }
-            // The window's whole chunks: per chunk `[UInt32 length][sealed box]` for the meta, then per dialect.
+            // The window's chunks: per chunk `[UInt32 length][sealed box]` for the meta, then per dialect.
             var boxes: [[UnsafeRawBufferPointer]] = []
             var used = 0
-            let raw = UnsafeRawBufferPointer(bytes)
+            let raw = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input.bytes)[position...])
             whole: while boxes.count < window && chunkIndex + boxes.count < chunks {
                 var offset = used
                 var chunkBoxes: [UnsafeRawBufferPointer] = []
@@ -241,12 +240,11 @@ final class ColumnarEngine {
                 boxes.append(chunkBoxes)
                 used = offset
             }
-            if boxes.isEmpty {
-                if atEnd { throw damaged }
-                span *= 2
-                continue
+            guard !boxes.isEmpty else { throw damaged }
+            defer {
+                position += used
+                input.release(upTo: position)
             }
-            defer { input.consume(used) }
             let start = chunkIndex
             let results = parallel(boxes.count) { index -> Result<[(OpenedBox, Int)], any Error> in
                 Result {
@@ -405,9 +403,9 @@ final class ChunkResult: @unchecked Sendable {
     private var waited = false
 }
 
-/// Pass 1's input file, memory-mapped whole (`mmap(2)`, read-only): the lanes parse the page cache's pages where
-/// they are, instead of a copy made by `read(2)` on the thread that cuts the chunks. The pages of chunks already
-/// governed are dropped from the process (`madvise(MADV_DONTNEED)`; they stay in the page cache), so the
+/// A file the lanes read in order — pass 1's input, pass 2's governed file — memory-mapped whole (`mmap(2)`,
+/// read-only): the lanes parse and decrypt the page cache's pages where they are, instead of a copy made by
+/// `read(2)` on the thread that cuts the chunks. The pages of chunks already done are dropped from the process (`madvise(MADV_DONTNEED)`; they stay in the page cache), so the
 /// process's memory holds the chunks in flight, not the file. A file that shrinks while mapped raises `SIGBUS`
 /// (``MappedInputFault``).
 final class MappedInput {
@@ -451,114 +449,6 @@ final class MappedInput {
         guard end > released else { return }
         _ = madvise(base + released, end - released, Int32(MADV_DONTNEED))
         released = end
-    }
-}
-
-/// The input of pass 1 as a sequence of windows, each starting where the previous one's consumed part ended.
-///
-/// A file that can seek is memory-mapped one window at a time (`mmap(2)`, read-only, unmapped when consumed): the lanes
-/// parse the page cache's pages themselves, where `read(2)` copied every byte once more on the thread that cuts the
-/// chunks, while the lanes waited (5 % of the run's time at 1M rows). Anything else (an empty file, one that cannot
-/// seek; pipes go to the row engine before this) is read into a buffer
-/// of its own. A window is valid until the next call.
-final class InputWindows {
-    private let descriptor: Int32
-    let path: String
-    /// The file offset where the current window starts.
-    private var position: Int
-    /// A regular file's size when it was opened: then windows are mapped; otherwise read.
-    private let size: Int?
-    private var mapping: (base: UnsafeMutableRawPointer, length: Int)?
-    private var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    private var filled = 0
-    private var readToEnd = false
-
-    init(path: String, offset: Int) throws {
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw SourceError("cannot open '\(path)': \(String(cString: strerror(errno)))") }
-        self.path = path
-        position = offset
-        // A file that can seek to its end is mapped; a pipe cannot.
-        let end = lseek(descriptor, 0, SEEK_END)
-        if end > 0 {
-            size = Int(end)
-            MappedInputFault.install()
-        } else {
-            _ = lseek(descriptor, 0, SEEK_SET)
-            size = nil
-            var skipped = 0
-            while skipped < offset {
-                let piece = try next(offset - skipped)
-                guard let piece, piece.bytes.count > 0 else { break }
-                let taken = min(piece.bytes.count, offset - skipped)
-                consume(taken)
-                skipped += taken
-            }
-        }
-    }
-
-    deinit {
-        unmap()
-        buffer.deallocate()
-        close(descriptor)
-    }
-
-    /// At least `length` bytes from the current position, fewer only where the file ends (`atEnd`); `nil` when
-    /// nothing is left.
-    func next(_ length: Int) throws -> (bytes: UnsafeBufferPointer<UInt8>, atEnd: Bool)? {
-        if let size {
-            unmap()
-            let count = min(length, size - position)
-            guard count > 0 else { return nil }
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let aligned = position / page * page
-            let mapped = mmap(nil, count + position - aligned, PROT_READ, MAP_PRIVATE, descriptor, off_t(aligned))
-            guard let mapped, mapped != MAP_FAILED else {
-                throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))")
-            }
-            _ = madvise(mapped, count + position - aligned, Int32(MADV_WILLNEED))
-            mapping = (mapped, count + position - aligned)
-            let start = (mapped + (position - aligned)).assumingMemoryBound(to: UInt8.self)
-            return (UnsafeBufferPointer(start: start, count: count), position + count == size)
-        }
-        if buffer.count < length {
-            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
-            if filled > 0 { larger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: filled) }
-            buffer.deallocate()
-            buffer = larger
-        }
-        while filled < length && !readToEnd {
-            #if canImport(Glibc)
-            let got = Glibc.read(descriptor, buffer.baseAddress! + filled, length - filled)
-            #else
-            let got = Darwin.read(descriptor, buffer.baseAddress! + filled, length - filled)
-            #endif
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))")
-            }
-            if got == 0 { readToEnd = true } else { filled += got }
-        }
-        guard filled > 0 else { return nil }
-        let count = min(filled, length)
-        return (UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count),
-                readToEnd && count == filled)
-    }
-
-    /// Moves the position `count` bytes on, past the part of the current window that was used.
-    func consume(_ count: Int) {
-        position += count
-        if size != nil {
-            unmap()
-        } else if count > 0 {
-            filled -= count
-            if filled > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + count, byteCount: filled) }
-        }
-    }
-
-    private func unmap() {
-        if let (base, length) = mapping { munmap(base, length) }
-        mapping = nil
     }
 }
 
