@@ -285,6 +285,8 @@ final class ColumnarEngine {
                 }
             }
             for result in written { try result.get() }
+            // The disk writes the output while pass 2 goes on, instead of during the final `fsync`.
+            for writer in writers { writer.startWriteback() }
             nonisolated(unsafe) let checksummed = placed
             try writing.submit {
                 for chunk in checksummed {

@@ -73,5 +73,8 @@ public final class CSVWriter: FormatWriter {
 
     public func checksumFormatted(_ bytes: UnsafeRawBufferPointer) { output.observe(bytes) }
 
+    /// Starts writing what is written so far to disk, without waiting (``FileSink/startWriteback()``).
+    public func startWriteback() { output.startWriteback() }
+
     public func finish() throws(CatalogError) -> (bytes: Int, sha256: String) { try output.finish() }
 }

@@ -45,6 +45,8 @@ final class FileOutput {
 
     func observe(_ raw: UnsafeRawBufferPointer) { sink.observe(raw) }
 
+    func startWriteback() { sink.startWriteback() }
+
     func write(raw: UnsafeRawBufferPointer, at offset: Int) throws(CatalogError) {
         do { try sink.write(raw, at: offset) } catch { throw CatalogError(error.description) }
     }
