@@ -18,9 +18,10 @@ SIZES=("${@:-1m}")
 PEERS="${PEERS:-peer_polars peer_pandas ref_stdlib}"
 
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
-echo "bench: building sdata (release)"
-swift build -c release --product sdata 2>&1 | grep -E "error|Compiling sdata|Build complete" || true
-export SDATA="$ROOT/.build/release/sdata"
+echo "bench: building sdata (release, Swift libraries linked statically, as docs/operations.md installs it)"
+swift build -c release --product sdata --static-swift-stdlib --build-path "$ROOT/.build/static" 2>&1 \
+    | grep -E "error|Compiling sdata|Build complete" || true
+export SDATA="$ROOT/.build/static/release/sdata"
 "$SHARED/setup.sh" > /dev/null
 PY="$BENCH_WORK/.venv/bin/python"
 export SDATA_BENCH_CATALOGS="$BENCH_WORK/catalogs.txt"
