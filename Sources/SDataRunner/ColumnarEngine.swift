@@ -287,7 +287,7 @@ final class ColumnarEngine {
             for result in written { try result.get() }
             // The disk writes the output while pass 2 goes on, instead of during the final `fsync`.
             for writer in writers { writer.startWriteback() }
-            nonisolated(unsafe) let checksummed = placed
+            let checksummed = placed
             try writing.submit {
                 for chunk in checksummed {
                     for (writer, part) in zip(writers, chunk) {
