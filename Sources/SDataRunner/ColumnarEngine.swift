@@ -56,39 +56,32 @@ final class ColumnarEngine {
 
     /// The field names (from the header, or `column_N`) and the byte offset where the records start.
     func readHeader() throws -> (schema: Schema, dataOffset: Int, headerLines: Int) {
-        let reader = try ChunkFile(path: file.path)
-        var head = try reader.read(count: 1 << 16)
+        let input = try MappedInput(path: file.path)
+        let head = input.bytes
         var offset = 0
         if head.starts(with: [0xEF, 0xBB, 0xBF]) { offset = 3 }
         // The header record ends at the first line feed with an even number of quotes before it.
-        while true {
-            let cut = head.withUnsafeBufferPointer { buffer in
-                DelimitedChunk.cut(UnsafeBufferPointer(rebasing: buffer[offset...]), quote: file.quote, first: true)
-            }
-            if let cut {
-                var chunk = DelimitedChunk(bytes: Array(head[offset ..< offset + cut]), width: 0)
-                guard chunk.parse(delimiter: file.delimiter, quote: file.quote, isLast: false) == .parsed,
-                      chunk.rows == 1, String(validating: chunk.text, as: UTF8.self) != nil else {
-                    throw Unsupported(reason: "the header is not plain RFC 4180 text")
-                }
-                var names: [String] = []
-                for column in 0 ..< chunk.width {
-                    names.append(chunk.withField(0, column) { String(decoding: $0, as: UTF8.self) })
-                }
-                if file.header {
-                    var seen = Set<String>()
-                    for name in names where !seen.insert(name).inserted {
-                        throw SourceError("\(file.path):1: the header names field '\(name)' twice")
-                    }
-                    return (Schema(names.map { Field(name: $0, type: .string) }), offset + cut, chunk.lineFeeds)
-                }
-                let generated = (1 ... names.count).map { Field(name: "column_\($0)", type: .string) }
-                return (Schema(generated), offset, 0)
-            }
-            let more = try reader.read(count: 1 << 16)
-            if more.isEmpty { throw Unsupported(reason: "the file holds no complete record") }
-            head += more
+        guard let cut = DelimitedChunk.cut(UnsafeBufferPointer(rebasing: head[offset...]), quote: file.quote, first: true) else {
+            throw Unsupported(reason: "the file holds no complete record")
         }
+        var chunk = DelimitedChunk(bytes: Array(head[offset ..< offset + cut]), width: 0)
+        guard chunk.parse(delimiter: file.delimiter, quote: file.quote, isLast: false) == .parsed,
+              chunk.rows == 1, String(validating: chunk.text, as: UTF8.self) != nil else {
+            throw Unsupported(reason: "the header is not plain RFC 4180 text")
+        }
+        var names: [String] = []
+        for column in 0 ..< chunk.width {
+            names.append(chunk.withField(0, column) { String(decoding: $0, as: UTF8.self) })
+        }
+        if file.header {
+            var seen = Set<String>()
+            for name in names where !seen.insert(name).inserted {
+                throw SourceError("\(file.path):1: the header names field '\(name)' twice")
+            }
+            return (Schema(names.map { Field(name: $0, type: .string) }), offset + cut, chunk.lineFeeds)
+        }
+        let generated = (1 ... names.count).map { Field(name: "column_\($0)", type: .string) }
+        return (Schema(generated), offset, 0)
     }
 
     // MARK: - Pass 1: stage, govern and count
@@ -475,56 +468,6 @@ enum MappedInputFault {
     }()
 
     static func install() { _ = installed }
-}
-
-/// Plain sequential `read(2)` of a file in large pieces.
-final class ChunkFile {
-    private let descriptor: Int32
-    let path: String
-
-    init(path: String) throws {
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw SourceError("cannot open '\(path)': \(String(cString: strerror(errno)))") }
-        self.path = path
-    }
-
-    deinit { close(descriptor) }
-
-    func skip(_ count: Int) throws {
-        guard lseek(descriptor, off_t(count), SEEK_SET) >= 0 else {
-            throw SourceError("cannot read '\(path)': \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Up to `count` bytes; fewer only at the end of the file.
-    func read(count: Int) throws -> [UInt8] { try read(count: count, after: []) }
-
-    /// `prefix` followed by up to `count` bytes read, in one new array (no zero-filling, no second copy).
-    func read(count: Int, after prefix: [UInt8]) throws -> [UInt8] {
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: prefix.count + count) { buffer, initialized in
-            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
-            prefix.withUnsafeBytes { if $0.count > 0 { base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
-            var filled = prefix.count
-            while filled < prefix.count + count {
-                #if canImport(Glibc)
-                let got = Glibc.read(descriptor, base + filled, prefix.count + count - filled)
-                #else
-                let got = Darwin.read(descriptor, base + filled, prefix.count + count - filled)
-                #endif
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if got == 0 { break }
-                filled += got
-            }
-            initialized = filled
-        }
-        if failure != 0 { throw SourceError("cannot read '\(path)': \(String(cString: strerror(failure)))") }
-        return bytes
-    }
 }
 
 /// The stage being written: length-prefixed sealed boxes written as they are, without another buffer.
