@@ -16,7 +16,8 @@ public struct DelimitedChunk: @unchecked Sendable {
     public let text: UnsafeBufferPointer<UInt8>
     private let owner: OwnedText?
     /// The unescaped copies of fields that held doubled quotes; their spans start at `text.count` (``ChunkText``).
-    public private(set) var escaped: [UInt8] = []
+    /// Owned, so that their address is stable for as long as the chunk lives.
+    private var escaped: OwnedText?
     /// Two entries per field, row after row: start and end offsets into the text, then the escaped copies; end <
     /// start for null.
     public private(set) var spans: [Int32] = []
@@ -53,15 +54,18 @@ public struct DelimitedChunk: @unchecked Sendable {
         self.width = width
     }
 
-    /// Runs `body` with the chunk's text and escaped copies, as one ``ChunkText`` the spans index into.
+    /// The chunk's text and escaped copies as one ``ChunkText`` the spans index into: valid while the chunk lives
+    /// (a caller outside ``withText(_:)`` keeps it alive with `withExtendedLifetime`).
+    public var addresses: ChunkText {
+        let escapedBase = escaped.map { UnsafePointer($0.buffer.baseAddress!) }
+        return ChunkText(text: text.baseAddress ?? escapedBase ?? UnsafePointer(bitPattern: 1)!, count: text.count,
+                         escaped: escapedBase)
+    }
+
+    /// Runs `body` with ``addresses``.
     @inline(__always)
     public func withText<R>(_ body: (ChunkText) throws -> R) rethrows -> R {
-        try withExtendedLifetime(owner) {
-            try escaped.withUnsafeBufferPointer { escaped in
-                try body(ChunkText(text: text.baseAddress ?? escaped.baseAddress ?? UnsafePointer(bitPattern: 1)!,
-                                   count: text.count, escaped: escaped.baseAddress))
-            }
-        }
+        try withExtendedLifetime((owner, escaped)) { try body(addresses) }
     }
 
     @inline(__always)
@@ -204,7 +208,7 @@ public struct DelimitedChunk: @unchecked Sendable {
         if expected == 0 {
             self = DelimitedChunk(text: text, owner: owner, width: fieldCount)
         }
-        escaped = unescaped
+        escaped = unescaped.isEmpty ? nil : OwnedText(unescaped)
         self.spans = spans
         self.rows = rows
         lineFeeds = lines

@@ -290,8 +290,7 @@ struct LaneState {
         // The loops run in this method's body, not in closures: a closure capturing `self` would copy the state to
         // call its non-mutating methods. The chunk outlives the pointers.
         try withExtendedLifetime(chunk) {
-            let base = ChunkText(text: chunk.text.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: chunk.text.count,
-                                 escaped: chunk.escaped.withUnsafeBufferPointer { $0.baseAddress })
+            let base = chunk.addresses
             let spans = chunk.spans.withUnsafeBufferPointer { $0.baseAddress! }
             for row in 0 ..< rows {
                 let fields = spans + row * width * 2
