@@ -18,9 +18,16 @@ SIZES=("${@:-1m}")
 PEERS="${PEERS:-peer_polars peer_pandas ref_stdlib}"
 
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
+# The static link needs the C libraries' development files (libcurl's among them): installed when missing.
+scripts/setup.sh
 echo "bench: building sdata (release, Swift libraries linked statically, as docs/operations.md installs it)"
-swift build -c release --product sdata --static-swift-stdlib --build-path "$ROOT/.build/static" 2>&1 \
-    | grep -E "error|Compiling sdata|Build complete" || true
+build_log="$(mktemp)"
+if ! swift build -c release --product sdata --static-swift-stdlib --build-path "$ROOT/.build/static" > "$build_log" 2>&1; then
+    grep -E "error" "$build_log" | head -20 >&2
+    echo "bench: the release build failed (full log: $build_log)" >&2
+    exit 2
+fi
+rm -f "$build_log"
 export SDATA="$ROOT/.build/static/release/sdata"
 "$SHARED/setup.sh" > /dev/null
 PY="$BENCH_WORK/.venv/bin/python"
