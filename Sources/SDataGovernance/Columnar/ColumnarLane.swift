@@ -166,6 +166,15 @@ struct LaneState {
     private(set) var classes = ByteTable(capacity: 4096)
     private(set) var classSizes: [Int32] = []
     private(set) var classParts: [UInt32] = []
+    /// A direct-mapped index in front of ``classes``: the class key's canonical ids as mixed-radix digits (column
+    /// `c`'s digit below `denseRadix[c]`, a little more than the values the lane's first chunk showed) → the class
+    /// id + 1, 0 when not yet seen. A row whose ids all fit finds its class with one load from a flat array instead
+    /// of a probe of the class table (a cache miss on most rows); a row with an id beyond its digit takes the table,
+    /// which stays the authority. Set up after the lane's first chunk, at most ``denseLimit`` entries.
+    private var dense: [UInt32] = []
+    private var denseRadix: [Int] = []
+    private var denseReady = false
+    static let denseLimit = 1 << 20
 
     /// Per gate column: the finding set of each value seen (bounded), by bytes. Finding sets are interned for the
     /// whole run (`findingSets[0]` is the empty one), so that rows carry one small id per column to pass 2.
@@ -300,16 +309,30 @@ struct LaneState {
                 }
                 let values = arena.bytes
                 if hasClasses {
+                    var index = 0, fits = denseReady
                     for column in classChains.indices {
                         let (bytes, _) = value(classChains[column], base: base, fields: fields, arena: values)
-                        classKey[column] = classPart(bytes, column: column)
+                        let part = classPart(bytes, column: column)
+                        classKey[column] = part
+                        if fits {
+                            let radix = denseRadix[column]
+                            if Int(part) < radix { index = index &* radix &+ Int(part) } else { fits = false }
+                        }
                     }
-                    let (id, inserted) = classKey.withUnsafeBytes { classes.insert($0) }
-                    if inserted {
-                        classSizes.append(1)
-                        classParts.append(contentsOf: classKey)
-                    } else {
+                    let id: Int
+                    if fits, dense[index] != 0 {
+                        id = Int(dense[index] &- 1)
                         classSizes[id] += 1
+                    } else {
+                        let (found, inserted) = classKey.withUnsafeBytes { classes.insert($0) }
+                        id = found
+                        if inserted {
+                            classSizes.append(1)
+                            classParts.append(contentsOf: classKey)
+                        } else {
+                            classSizes[id] += 1
+                        }
+                        if fits { dense[index] = UInt32(truncatingIfNeeded: id &+ 1) }
                     }
                     meta[classBase + row] = UInt32(truncatingIfNeeded: id)
                 }
@@ -335,6 +358,7 @@ struct LaneState {
                 }
             }
         }
+        if hasClasses && !denseReady { prepareDenseClasses() }
         meta[4] = UInt32(findings.count / 2)
         meta.append(contentsOf: findings)
         return GovernedChunk(rows: rows, meta: meta, texts: texts)
@@ -483,7 +507,37 @@ struct LaneState {
         return columnMap[column][raw]
     }
 
+    /// Sizes the dense class index (``dense``) by the values the first chunk showed: each column's digit holds
+    /// its count and an eighth more. Columns whose product exceeds ``denseLimit`` leave the index off (every row
+    /// takes the class table; set up again after the next chunk, counts only grow).
+    private mutating func prepareDenseClasses() {
+        let radix = columnCanonical.map { $0.count + $0.count / 8 + 1 }
+        var total = 1
+        for digit in radix {
+            total = total.multipliedReportingOverflow(by: digit).partialValue
+            guard total <= LaneState.denseLimit else { return }
+        }
+        denseReady = true
+        denseRadix = radix
+        dense = [UInt32](repeating: 0, count: total)
+        // Classes already in the table (the first chunk's) are entered, so that their rows find them.
+        classParts.withUnsafeBufferPointer { parts in
+            let columns = radix.count
+            for id in 0 ..< classSizes.count {
+                var index = 0, fits = true
+                for column in 0 ..< columns {
+                    let part = parts[id * columns + column]
+                    if Int(part) >= radix[column] { fits = false; break }
+                    index = index * radix[column] + Int(part)
+                }
+                if fits { dense[index] = UInt32(truncatingIfNeeded: id &+ 1) }
+            }
+        }
+    }
+
     mutating func releasePassOne() {
+        dense = []
+        denseRadix = []
         memos = memos.map {
             PseudonymMemo(table: ByteTable(capacity: 1), short: ShortKeyMemo(capacity: 1), mac: $0.mac, length: $0.length)
         }
