@@ -92,10 +92,10 @@ public struct GovernedChunk: Sendable {
     public let texts: [RawBytes]
 }
 
-/// A pseudonymize step's memo: digests by input bytes, at most ``limit`` of them (then it starts again, so memory
-/// does not grow with the number of distinct values), and the keyed MAC. Values of up to 16 bytes with pseudonyms of
-/// up to 16 hex digits (phone numbers) keep the MAC's first eight bytes in the key's slot (``ShortKeyMemo``); others
-/// keep `length` hex bytes in `digests`, by the key's id in `table`.
+/// A pseudonymize step's memo and the keyed MAC: memory does not grow with the number of distinct values. Values of
+/// up to 16 bytes with pseudonyms of up to 16 hex digits (phone numbers) keep the MAC's first eight bytes in the key's
+/// slot of a bounded cache (``ShortKeyMemo``); others keep `length` hex bytes in `digests`, by the key's id in
+/// `table`, at most ``limit`` of them (then it starts again).
 struct PseudonymMemo {
     var table = ByteTable(capacity: 1 << 12)
     var digests: [UInt8] = []
@@ -700,7 +700,6 @@ struct LaneState {
             memos[id].mac.authenticate(input) { bytes in prefix = bytes.loadUnaligned(as: UInt64.self) }
             LaneState.writeHex(prefix, to: output.end)
             output.advance(length)
-            if memos[id].short.count >= PseudonymMemo.limit { memos[id].short.removeAll() }
             memos[id].short.insert(input, value: prefix)
             return
         }
