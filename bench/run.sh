@@ -6,7 +6,8 @@
 #
 # Builds sdata in release mode, generates the inputs with shared/bench (seed 42), then for each size runs S-Data and
 # the peers alternately, REPS times each, timing every run with GNU time (wall clock and peak RSS), checks that every
-# output is byte-identical to the reference implementation's, and prints medians and ratios. Then the XML read:
+# output is byte-identical to the reference implementation's, and prints medians and ratios. With 1m and 10m it also
+# times one 10M run against ten 1M runs back to back (scaling under the same load). Then the XML read:
 # sdata on the 1M-row XML against `xmllint --stream --noout`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -93,6 +94,22 @@ if [ "${#scaling[@]}" -gt 1 ]; then
     ten="$(printf '%s\n' "${scaling[@]}" | awk '$1 == "10m" { print $2 }')"
     if [ -n "$one" ] && [ -n "$ten" ]; then
         awk -v a="$one" -v b="$ten" 'BEGIN { printf "10m / 1m wall time: %.2f (target <= 11)\n", b / a }'
+        # A lone 1M run lasts about a second, a 10M run over ten: on a shared virtual machine the longer run also
+        # meets the host's sustained-load speed, which the ratio above then counts as engine work. Ten 1M runs back
+        # to back last as long as one 10M run, so this ratio compares the same work under the same load (it still
+        # counts ten start-ups and publications against one, so it leans a little towards 10M).
+        echo
+        echo "== scaling under the same load: one 10m run against ten 1m runs back to back, $REPS times each, alternating"
+        rm -f "$BENCH_WORK"/out/load-*.times
+        for ((r = 1; r <= REPS; r++)); do
+            run "$BENCH_WORK/out/load-10m.times" "$ROOT/bench/sdata-tracing-publish" "$BENCH_WORK/data/t10m.csv" "$BENCH_WORK/out/10m/sdata.csv"
+            run "$BENCH_WORK/out/load-1m.times" bash -c 'for i in 1 2 3 4 5 6 7 8 9 10; do "$0" "$1" "$2" || exit 1; done' \
+                "$ROOT/bench/sdata-tracing-publish" "$BENCH_WORK/data/t1m.csv" "$BENCH_WORK/out/1m/sdata.csv"
+        done
+        tens="$(cut -d' ' -f1 "$BENCH_WORK/out/load-10m.times" | median)"
+        ones="$(cut -d' ' -f1 "$BENCH_WORK/out/load-1m.times" | median)"
+        awk -v a="$ones" -v b="$tens" \
+            'BEGIN { printf "10m: %.3fs, ten 1m runs: %.3fs; 10m / (1m run under the same load): %.2f (target <= 11)\n", b, a, b / (a / 10) }'
     fi
 fi
 
