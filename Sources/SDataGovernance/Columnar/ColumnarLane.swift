@@ -61,9 +61,17 @@ public final class ColumnarLane: @unchecked Sendable {
     public struct Dialect: Sendable {
         public let delimiter: UInt8
         public let lineTerminator: [UInt8]
+        /// The terminator's bytes as a number (the first in the low byte) when it has at most eight (LF, CRLF),
+        /// else `nil`: the row loop stores it as one word.
+        let terminatorWord: UInt64?
         public init(delimiter: UInt8, lineTerminator: String) {
             self.delimiter = delimiter
             self.lineTerminator = Array(lineTerminator.utf8)
+            var word: UInt64 = 0
+            for (index, byte) in self.lineTerminator.enumerated().reversed() where index < 8 {
+                word = word << 8 | UInt64(byte)
+            }
+            terminatorWord = self.lineTerminator.count <= 8 ? word : nil
         }
     }
 
@@ -193,10 +201,9 @@ struct LaneState {
     private var columnMap: [[UInt32]] = []
     private var columnCanonical: [ByteTable] = []
 
-    /// The current row's values of chains with steps: `arena[valueStart[c] ..< valueEnd[c]]`, end < start for null.
+    /// The current row's values of chains with steps, in `arena` (where each one lies: ``RowScratch/spans``).
     private var arena = RawBytes()
-    private var valueStart: [Int]
-    private var valueEnd: [Int]
+    private let units = TimeUnit.allCases
     /// Scratch for chains of several steps and for the row engine's path.
     private var scratch: (RawBytes, RawBytes) = (RawBytes(capacity: 64), RawBytes(capacity: 64))
 
@@ -206,7 +213,7 @@ struct LaneState {
         sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; classChains = []
         columnRaw = []; columnMap = []; columnCanonical = []
         output = []; gateColumns = []; names = []
-        kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []; valueStart = []; valueEnd = []
+        kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []
         gateMemo = []; gateSets = []
     }
 
@@ -268,8 +275,6 @@ struct LaneState {
         self.kinds = kinds
         self.parameters = parameters
         self.ruleOf = ruleOf
-        valueStart = Array(repeating: 0, count: plan.chains.count)
-        valueEnd = Array(repeating: -1, count: plan.chains.count)
     }
 
     // MARK: - Passes
@@ -284,34 +289,43 @@ struct LaneState {
         let gateCount = gateColumns.count
         let classBase = LaneState.metaHeader, endsBase = classBase + (hasClasses ? rows : 0)
         let fixedCount = endsBase + rows * dialects.count
-        // The fixed part, then the findings appended.
-        var meta = [UInt32](repeating: 0, count: fixedCount)
+        // The fixed part (written through a pointer: a closure around the loop, as `withUnsafeMutableBufferPointer`
+        // takes, made every call of a non-mutating method copy the state), then the findings appended.
+        let meta = UnsafeMutablePointer<UInt32>.allocate(capacity: fixedCount)
+        meta.initialize(repeating: 0, count: fixedCount)
+        defer { meta.deinitialize(count: fixedCount).deallocate() }
         meta[0] = UInt32(rows)
         meta[1] = hasClasses ? 1 : 0
         meta[2] = UInt32(gateCount)
         meta[3] = UInt32(dialects.count)
         var findings: [UInt32] = []
-        var texts = dialects.map { _ in RawBytes(capacity: chunk.text.count + chunk.text.count / 4) }
         var arena = RawBytes(capacity: 0)
         swap(&arena, &self.arena)
         defer { swap(&arena, &self.arena) }
-        var classKey = [UInt32](repeating: 0, count: classChains.count)
+        let row = RowScratch(chains: kinds.count, rules: stats.count, classColumns: classChains.count,
+                             dialects: dialects, capacity: chunk.text.count + chunk.text.count / 4)
+        defer {
+            for rule in stats.indices { stats[rule].valuesChanged += row.changed[rule] }
+            row.free()
+        }
+        let classKey = row.classKey, texts = row.texts
+        let dialectCount = dialects.count, delimiters = dialects.map(\.delimiter)
         // The loops run in this method's body, not in closures: a closure capturing `self` would copy the state to
         // call its non-mutating methods. The chunk outlives the pointers.
         try withExtendedLifetime(chunk) {
             let base = chunk.addresses
             let spans = chunk.spans.withUnsafeBufferPointer { $0.baseAddress! }
-            for row in 0 ..< rows {
-                let fields = spans + row * width * 2
+            for number in 0 ..< rows {
+                let fields = spans + number * width * 2
                 arena.removeAll()
                 for chain in stepChains {
-                    try evaluate(chain, base: base, fields: fields, record: row + 1, arena: &arena)
+                    try evaluate(chain, base: base, fields: fields, record: number + 1, arena: &arena, row: row)
                 }
                 let values = arena.bytes
                 if hasClasses {
                     var index = 0, fits = denseReady
                     for column in classChains.indices {
-                        let (bytes, _) = value(classChains[column], base: base, fields: fields, arena: values)
+                        let (bytes, _) = value(classChains[column], base: base, fields: fields, arena: values, row: row)
                         let part = classPart(bytes, column: column)
                         classKey[column] = part
                         if fits {
@@ -324,44 +338,51 @@ struct LaneState {
                         id = Int(dense[index] &- 1)
                         classSizes[id] += 1
                     } else {
-                        let (found, inserted) = classKey.withUnsafeBytes { classes.insert($0) }
+                        let key = UnsafeBufferPointer(start: classKey, count: classChains.count)
+                        let (found, inserted) = classes.insert(UnsafeRawBufferPointer(key))
                         id = found
                         if inserted {
                             classSizes.append(1)
-                            classParts.append(contentsOf: classKey)
+                            classParts.append(contentsOf: key)
                         } else {
                             classSizes[id] += 1
                         }
                         if fits { dense[index] = UInt32(truncatingIfNeeded: id &+ 1) }
                     }
-                    meta[classBase + row] = UInt32(truncatingIfNeeded: id)
+                    meta[classBase + number] = UInt32(truncatingIfNeeded: id)
                 }
-                for number in 0 ..< gateCount {
-                    let (bytes, null) = value(output[gateColumns[number]], base: base, fields: fields, arena: values)
+                for column in 0 ..< gateCount {
+                    let (bytes, null) = value(output[gateColumns[column]], base: base, fields: fields,
+                                              arena: values, row: row)
                     if !null, PIIScanner.mayHoldPersonalData(bytes: bytes) {
-                        let set = findingSet(bytes, number: number, scanner: scanner)
+                        let set = findingSet(bytes, number: column, scanner: scanner)
                         if set != 0 {
-                            findings.append(UInt32(truncatingIfNeeded: row * gateCount + number))
+                            findings.append(UInt32(truncatingIfNeeded: number * gateCount + column))
                             findings.append(set)
                         }
                     }
                 }
-                for number in dialects.indices {
-                    let delimiter = dialects[number].delimiter
+                for dialect in 0 ..< dialectCount {
+                    let delimiter = delimiters[dialect]
                     for column in output.indices {
-                        if column > 0 { texts[number].append(delimiter) }
-                        let (bytes, _) = value(output[column], base: base, fields: fields, arena: values)
-                        appendCSVField(bytes, delimiter: delimiter, to: &texts[number])
+                        if column > 0 { texts[dialect].append(delimiter) }
+                        let (bytes, _) = value(output[column], base: base, fields: fields, arena: values, row: row)
+                        appendCSVField(bytes, delimiter: delimiter, to: &texts[dialect])
                     }
-                    texts[number].append(dialects[number].lineTerminator)
-                    meta[endsBase + number * rows + row] = UInt32(truncatingIfNeeded: texts[number].count)
+                    if let word = row.terminatorWords[dialect] {
+                        texts[dialect].append(word: word, count: row.terminatorCounts[dialect])
+                    } else {
+                        texts[dialect].append(dialects[dialect].lineTerminator)
+                    }
+                    meta[endsBase + dialect * rows + number] = UInt32(truncatingIfNeeded: texts[dialect].count)
                 }
             }
         }
         if hasClasses && !denseReady { prepareDenseClasses() }
         meta[4] = UInt32(findings.count / 2)
-        meta.append(contentsOf: findings)
-        return GovernedChunk(rows: rows, meta: meta, texts: texts)
+        var words = Array(UnsafeBufferPointer(start: meta, count: fixedCount))
+        words.append(contentsOf: findings)
+        return GovernedChunk(rows: rows, meta: words, texts: Array(UnsafeBufferPointer(start: texts, count: dialectCount)))
     }
 
     mutating func finish(meta: UnsafeRawBufferPointer, texts: [UnsafeMutableRawBufferPointer], sizes: [Int32],
@@ -470,15 +491,15 @@ struct LaneState {
     /// The chain's current value (empty for null) and whether it is null.
     @inline(__always)
     private func value(_ chain: Int, base: ChunkText, fields: UnsafePointer<Int32>,
-                       arena: UnsafeRawBufferPointer) -> (UnsafeRawBufferPointer, Bool) {
+                       arena: UnsafeRawBufferPointer, row: RowScratch) -> (UnsafeRawBufferPointer, Bool) {
         let start: Int, end: Int
         if kinds[chain] == .verbatim {
             start = Int(fields[sources[chain] &* 2])
             end = Int(fields[sources[chain] &* 2 &+ 1])
             return (base.field(start, end), end < start)
         }
-        start = valueStart[chain]
-        end = valueEnd[chain]
+        start = row.spans[chain &* 2]
+        end = row.spans[chain &* 2 &+ 1]
         guard end > start else { return (UnsafeRawBufferPointer(start: nil, count: 0), end < start) }
         return (UnsafeRawBufferPointer(rebasing: arena[start ..< end]), false)
     }
@@ -564,12 +585,12 @@ struct LaneState {
     /// Runs the chain's steps on the row's field, appending the result to `arena`, and counts a changed value.
     @inline(__always)
     private mutating func evaluate(_ chain: Int, base: ChunkText, fields: UnsafePointer<Int32>,
-                                   record: Int, arena: inout RawBytes) throws {
+                                   record: Int, arena: inout RawBytes, row: RowScratch) throws {
         let source = sources[chain]
         let start = Int(fields[source &* 2]), end = Int(fields[source &* 2 &+ 1])
         guard end >= start else {
-            valueStart[chain] = 0
-            valueEnd[chain] = -1
+            row.spans[chain &* 2] = 0
+            row.spans[chain &* 2 &+ 1] = -1
             return
         }
         let input = UnsafeRawBufferPointer(start: base.at(start), count: end - start)
@@ -594,7 +615,7 @@ struct LaneState {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
         case .truncate:
-            let unit = TimeUnit.allCases[parameters[chain]]
+            let unit = units[parameters[chain]]
             if !arena.write(bound: 25, { TextKernels.truncatedDateTime(input, unit: unit, into: $0) }) {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
@@ -608,15 +629,15 @@ struct LaneState {
             for step in steps[chain] where !null {
                 next.removeAll()
                 let stepChanged = try apply(step, to: value.bytes, into: &next, null: &null, record: record)
-                if stepChanged { stats[step.rule].valuesChanged += 1 }
+                if stepChanged { row.changed[step.rule] += 1 }
                 swap(&value, &next)
             }
             arena.append(value.bytes)
             changed = false  // counted per step
         }
-        if changed { stats[ruleOf[chain]].valuesChanged += 1 }
-        valueStart[chain] = from
-        valueEnd[chain] = null ? from - 1 : arena.count
+        if changed { row.changed[ruleOf[chain]] += 1 }
+        row.spans[chain &* 2] = from
+        row.spans[chain &* 2 &+ 1] = null ? from - 1 : arena.count
     }
 
     /// One step on a non-null text value, appending the result to `output`; returns whether the value changed (as
@@ -750,5 +771,47 @@ struct LaneState {
         let raw = UnsafeMutableRawPointer(target)
         raw.storeBytes(of: spread(word.littleEndian).littleEndian, as: UInt64.self)
         raw.storeBytes(of: spread(word.littleEndian >> 32).littleEndian, toByteOffset: 8, as: UInt64.self)
+    }
+}
+
+/// What ``LaneState/govern(_:dialects:scanner:)`` writes for every row, in memory it allocates for one chunk and
+/// frees after: plain loads and stores. The same writes to stored arrays (the chains' value spans, the rules' counts,
+/// the class key, the dialects' texts) cost a uniqueness check, and some a retain and release, each time — 9 % of
+/// pass 1 at 1M rows.
+struct RowScratch {
+    /// Per chain: where its current value lies in the lane's arena (`start`, `end`; end < start for null).
+    let spans: UnsafeMutablePointer<Int>
+    /// Per rule: values changed in this chunk (added to the rule's statistics after it).
+    let changed: UnsafeMutablePointer<Int>
+    /// The current row's class key: its quasi-identifiers' canonical ids.
+    let classKey: UnsafeMutablePointer<UInt32>
+    /// Per dialect: the formatted rows, and its line terminator as one word (``ColumnarLane/Dialect/terminatorWord``).
+    let texts: UnsafeMutablePointer<RawBytes>
+    let terminatorWords: [UInt64?]
+    let terminatorCounts: [Int]
+    private let chains: Int, rules: Int, classColumns: Int, dialects: Int
+
+    init(chains: Int, rules: Int, classColumns: Int, dialects: [ColumnarLane.Dialect], capacity: Int) {
+        self.chains = chains
+        self.rules = rules
+        self.classColumns = classColumns
+        self.dialects = dialects.count
+        spans = .allocate(capacity: 2 * chains)
+        spans.initialize(repeating: -1, count: 2 * chains)
+        changed = .allocate(capacity: rules)
+        changed.initialize(repeating: 0, count: rules)
+        classKey = .allocate(capacity: classColumns)
+        classKey.initialize(repeating: 0, count: classColumns)
+        texts = .allocate(capacity: dialects.count)
+        for number in dialects.indices { (texts + number).initialize(to: RawBytes(capacity: capacity)) }
+        terminatorWords = dialects.map(\.terminatorWord)
+        terminatorCounts = dialects.map(\.lineTerminator.count)
+    }
+
+    func free() {
+        spans.deinitialize(count: 2 * chains).deallocate()
+        changed.deinitialize(count: rules).deallocate()
+        classKey.deinitialize(count: classColumns).deallocate()
+        texts.deinitialize(count: dialects).deallocate()
     }
 }

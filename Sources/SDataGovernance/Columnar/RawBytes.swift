@@ -50,6 +50,14 @@ public struct RawBytes: @unchecked Sendable {
         count &+= 1
     }
 
+    /// Appends the first `count` (at most eight) bytes of `word`, the first in its low byte.
+    @inline(__always)
+    mutating func append(word: UInt64, count length: Int) {
+        reserve(8)
+        UnsafeMutableRawPointer(base + count).storeBytes(of: word.littleEndian, as: UInt64.self)
+        count &+= length
+    }
+
     @inline(__always)
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         let length = bytes.count
