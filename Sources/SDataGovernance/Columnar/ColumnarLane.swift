@@ -776,8 +776,8 @@ struct LaneState {
 
 /// What ``LaneState/govern(_:dialects:scanner:)`` writes for every row, in memory it allocates for one chunk and
 /// frees after: plain loads and stores. The same writes to stored arrays (the chains' value spans, the rules' counts,
-/// the class key, the dialects' texts) cost a uniqueness check, and some a retain and release, each time — 9 % of
-/// pass 1 at 1M rows.
+/// the class key, the dialects' texts) cost a uniqueness check, and some a retain and release, each time: moving
+/// them here cut a 1M-row run's user time by 9 %.
 struct RowScratch {
     /// Per chain: where its current value lies in the lane's arena (`start`, `end`; end < start for null).
     let spans: UnsafeMutablePointer<Int>
