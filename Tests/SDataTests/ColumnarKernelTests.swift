@@ -101,6 +101,14 @@ struct ColumnarKernelTests {
             if random.below(3) == 0 { bytes[random.below(bytes.count)] = UInt8(random.below(256)) }
             samples.append(Array(bytes.prefix(1 + random.below(bytes.count))))
         }
+        // Longer runs, so that the word-wide paths meet sequences at every offset and at the very end.
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<random.below(12) { bytes += Array(["a", "ab", "강", "😀", "é", "abcdefgh", "송파구"][random.below(7)].utf8) }
+            if !bytes.isEmpty, random.below(2) == 0 { bytes[random.below(bytes.count)] = UInt8(random.below(256)) }
+            if !bytes.isEmpty, random.below(4) == 0 { bytes.removeLast(random.below(min(3, bytes.count)) + 1) }
+            samples.append(bytes)
+        }
         for bytes in samples {
             let fast = bytes.withUnsafeBufferPointer { ByteScan.isValidUTF8($0) }
             #expect(fast == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
