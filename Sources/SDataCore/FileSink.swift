@@ -16,15 +16,22 @@ public final class FileSink {
     private let observer: ((UnsafeRawBufferPointer) -> Void)?
     public private(set) var bytesWritten = 0
 
+    /// Whether every 16 MiB written start going to disk at once (``startWriteback()``): for files that will be
+    /// synced. A scratch file deleted unsynced leaves its pages to the kernel, so that it takes no disk bandwidth
+    /// from the files that must reach the disk.
+    private let writesBack: Bool
+
     /// Creates `path`. With `exclusive`, the file must not exist yet; otherwise an existing file is truncated.
+    /// `writeback: false` for a scratch file that is never synced.
     public init(path: String, exclusive: Bool = true, mode: Int32 = 0o644, capacity: Int = 1 << 20,
-                observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(FileSinkError) {
+                writeback: Bool = true, observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(FileSinkError) {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
         descriptor = open(path, flags, mode_t(mode))
         guard descriptor >= 0 else { throw FileSinkError("cannot create", path: path) }
         self.path = path
         self.capacity = capacity
         self.observer = observer
+        writesBack = writeback
         buffer.reserveCapacity(capacity)
     }
 
@@ -58,33 +65,6 @@ public final class FileSink {
         observer?(raw)
         guard writeAll(raw) else { throw FileSinkError("cannot write", path: path) }
         bytesWritten += raw.count
-    }
-
-    /// Reserves the next `count` bytes of the file for ``write(_:at:)`` from another thread (after writing what the
-    /// buffer holds) and returns where they start. The observer does not see them: the caller hands the same bytes to
-    /// ``observe(_:)``, in file order.
-    public func reserve(_ count: Int) throws(FileSinkError) -> Int {
-        try flush()
-        let offset = bytesWritten
-        bytesWritten += count
-        return offset
-    }
-
-    /// Hands reserved bytes to the observer (checksums), in file order.
-    public func observe(_ raw: UnsafeRawBufferPointer) { observer?(raw) }
-
-    /// Writes `raw` at `offset` with `pwrite(2)`: safe from several threads at once, each on a range of its own
-    /// from ``reserve(_:)``.
-    public func write(_ raw: UnsafeRawBufferPointer, at offset: Int) throws(FileSinkError) {
-        var done = 0
-        while done < raw.count {
-            let written = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw FileSinkError("cannot write", path: path)
-            }
-            done += written
-        }
     }
 
     /// Starts writing the file's dirty pages to disk without waiting for them (`sync_file_range(2)` with
@@ -122,7 +102,7 @@ public final class FileSink {
         }
         // A large file goes to disk while it is written, not all at once in the final `fsync`.
         sinceWriteback += raw.count
-        if sinceWriteback >= 16 << 20 {
+        if writesBack && sinceWriteback >= 16 << 20 {
             startWriteback()
             sinceWriteback = 0
         }

@@ -19,9 +19,9 @@ import SDataCatalog
 /// the PII gate would report and formats the rows as CSV, sealed into a governed file beside the stage. Pass 2, when
 /// the class sizes of the whole run are known, reads the governed file back and per chunk on the workers: decrypts,
 /// drops the rows of small classes (and, with `pii_gate: suppress`, those with findings), counts the findings of the
-/// rows kept, and writes them at the chunk's place in each output (places are given in input order, so the result is
-/// byte-identical to a sequential run); a writer thread checksums the outputs in order meanwhile. At most ``window``
-/// chunks are in memory at once, so memory stays flat whatever the input size.
+/// rows kept; a writer thread writes them to each output in input order (so the result is byte-identical to a
+/// sequential run) and checksums them on the way, while the workers open the next chunks. At most ``window`` chunks
+/// are in flight at once (and two windows wait for the writer), so memory stays flat whatever the input size.
 final class ColumnarEngine {
     /// Why the row engine must run instead (said in the run log).
     struct Unsupported: Error { let reason: String }
@@ -106,7 +106,8 @@ final class ColumnarEngine {
         let input = try MappedInput(path: file.path)
         // A stage destroyed when the run ends would be written and never read: only a kept one is written.
         let sink = durableStage ? try StageFile(path: stagePath) : nil
-        let governed = try StageFile(path: governedPath)
+        // Deleted after pass 2, never synced: its pages need not reach the disk (that bandwidth is the outputs').
+        let governed = try StageFile(path: governedPath, scratch: true)
         // A failed pass deletes the governed file at once (after the writer stops): it is sealed, and on a full
         // disk the space it holds is what the clean-up's store writes need.
         var passed = false
@@ -260,31 +261,14 @@ final class ColumnarEngine {
                     return Array(zip(texts, lengths))
                 }
             }
-            // Each chunk's place in each output, in order; then the lanes write the chunks there (the page-cache
-            // copy on both cores), and the writer thread checksums them in order meanwhile.
-            var placed: [[(text: OpenedBox, length: Int, offset: Int)]] = []
-            for result in results {
-                placed.append(try zip(writers, try result.get()).map { writer, opened in
-                    (opened.0, opened.1, try writer.reserveFormatted(opened.1))
-                })
-            }
-            let written = parallel(placed.count) { index -> Result<Void, any Error> in
-                Result {
-                    for (writer, chunk) in zip(writers, placed[index]) {
-                        try chunk.text.data.withUnsafeBytes {
-                            try writer.writeFormatted(raw: UnsafeRawBufferPointer(rebasing: $0[..<chunk.length]), at: chunk.offset)
-                        }
-                    }
-                }
-            }
-            for result in written { try result.get() }
-            // The disk writes the output while pass 2 goes on, instead of during the final `fsync`.
-            for writer in writers { writer.startWriteback() }
-            let checksummed = placed
+            // The writer thread writes the chunks in order and checksums them on the way, while the lanes open the
+            // next window. One thread, not the lanes at their own offsets: ext4 takes the file's lock for every
+            // `write(2)`, so a second writer spun on it (`perf`: 4 % of a run) instead of decrypting.
+            let kept = try results.map { try $0.get() }
             try writing.submit {
-                for chunk in checksummed {
-                    for (writer, part) in zip(writers, chunk) {
-                        part.text.data.withUnsafeBytes { writer.checksumFormatted(UnsafeRawBufferPointer(rebasing: $0[..<part.length])) }
+                for chunk in kept {
+                    for (writer, (text, length)) in zip(writers, chunk) {
+                        try text.data.withUnsafeBytes { try writer.writeFormatted(raw: UnsafeRawBufferPointer(rebasing: $0[..<length])) }
                     }
                 }
             }
@@ -474,9 +458,10 @@ enum MappedInputFault {
 final class StageFile {
     private let sink: FileSink
 
-    init(path: String) throws {
+    /// A `scratch` file is deleted without being synced: it is not pushed to disk as it is written.
+    init(path: String, scratch: Bool = false) throws {
         do {
-            sink = try FileSink(path: path, exclusive: false, mode: 0o600, capacity: 1 << 12)
+            sink = try FileSink(path: path, exclusive: false, mode: 0o600, capacity: 1 << 12, writeback: !scratch)
         } catch {
             throw SourceError("cannot stage the extract: \(error.description)")
         }

@@ -62,19 +62,5 @@ public final class CSVWriter: FormatWriter {
         try output.write(raw: bytes)
     }
 
-    /// Formatted rows written by several threads at once: ``reserveFormatted(_:)`` gives each block its place (in
-    /// file order, on one thread), ``writeFormatted(raw:at:)`` writes it from any thread, and
-    /// ``checksumFormatted(_:)`` must see every block in file order, before ``finish()``.
-    public func reserveFormatted(_ count: Int) throws(CatalogError) -> Int { try output.reserve(count) }
-
-    public func writeFormatted(raw bytes: UnsafeRawBufferPointer, at offset: Int) throws(CatalogError) {
-        try output.write(raw: bytes, at: offset)
-    }
-
-    public func checksumFormatted(_ bytes: UnsafeRawBufferPointer) { output.observe(bytes) }
-
-    /// Starts writing what is written so far to disk, without waiting (``FileSink/startWriteback()``).
-    public func startWriteback() { output.startWriteback() }
-
     public func finish() throws(CatalogError) -> (bytes: Int, sha256: String) { try output.finish() }
 }

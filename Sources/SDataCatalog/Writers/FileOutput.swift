@@ -37,20 +37,6 @@ final class FileOutput {
         do { try sink.writeDirect(raw) } catch { throw CatalogError(error.description) }
     }
 
-    /// Positioned writes (``FileSink/reserve(_:)``): the range's offset, its bytes hashed in file order, its bytes
-    /// written from any thread.
-    func reserve(_ count: Int) throws(CatalogError) -> Int {
-        do { return try sink.reserve(count) } catch { throw CatalogError(error.description) }
-    }
-
-    func observe(_ raw: UnsafeRawBufferPointer) { sink.observe(raw) }
-
-    func startWriteback() { sink.startWriteback() }
-
-    func write(raw: UnsafeRawBufferPointer, at offset: Int) throws(CatalogError) {
-        do { try sink.write(raw, at: offset) } catch { throw CatalogError(error.description) }
-    }
-
     /// Flushes and syncs; returns the size and SHA-256 of everything written.
     func finish() throws(CatalogError) -> (bytes: Int, sha256: String) {
         do { try sink.sync() } catch { throw CatalogError(error.description) }
