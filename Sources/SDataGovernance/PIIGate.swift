@@ -1,3 +1,5 @@
+import SDataCore
+
 /// What to do when the final output still holds personal data.
 public enum PIIGateMode: String, Sendable, CaseIterable, Codable {
     /// Fail the run; nothing is published.
@@ -102,6 +104,31 @@ final class PIIScanner {
             }
         }
         return pending > 0 || longest >= 9 || colons >= 7 || (digits >= 4 && dots >= 3) || (digits >= 6 && hangul)
+    }
+
+    /// The same test on a field's bytes, eight at a time for ASCII: text of ASCII alone is ruled out without the
+    /// byte loop when it has no `@`, at most one colon, fewer than nine digits (so no run of nine) and not both four
+    /// digits and three dots — the loop's own conditions, from counts (a colon or dot count may come out high, which
+    /// only sends the text to the loop). Anything else, and any non-ASCII byte, takes the loop.
+    @inline(__always)
+    static func mayHoldPersonalData(raw bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var digits = 0, colons = 0, dots = 0, offset = 0
+        var others: UInt64 = 0
+        let high: UInt64 = 0x8080_8080_8080_8080
+        while offset < bytes.count {
+            let word = ByteScan.loadPartial(base + offset, min(8, bytes.count - offset))
+            offset += 8
+            others |= word & high | ByteScan.zeroMarks(word ^ ByteScan.splat(UInt8(ascii: "@")))
+            // With the high bits clear, adding 0x50 sets a byte's high bit when it is ≥ '0', adding 0x46 when > '9',
+            // and no carry crosses a byte.
+            let digitMarks = (word &+ ByteScan.splat(0x50)) & ~(word &+ ByteScan.splat(0x46)) & high
+            digits &+= digitMarks.nonzeroBitCount
+            colons &+= ByteScan.zeroMarks(word ^ ByteScan.splat(UInt8(ascii: ":"))).nonzeroBitCount
+            dots &+= ByteScan.zeroMarks(word ^ ByteScan.splat(UInt8(ascii: "."))).nonzeroBitCount
+        }
+        if others == 0, colons <= 1, digits < 9, digits < 4 || dots < 3 { return false }
+        return mayHoldPersonalData(bytes: bytes)
     }
 
     var total: Int { findings.values.reduce(0, +) }

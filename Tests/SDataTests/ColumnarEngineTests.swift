@@ -303,6 +303,41 @@ struct ColumnarEngineTests {
         #expect(drafts.allSatisfy { $0.hasSuffix(".lock") }, "\(drafts)")
     }
 
+    /// Personal data inside quasi-identifier values (a phone or address typed into a district or job field): the
+    /// columnar lanes decide the gate's quick test once per distinct quasi-identifier value, and must still scan
+    /// every value that holds something, in every row it appears in, as the row engine does, whether the gate
+    /// suppresses or blocks.
+    @Test(arguments: ["suppress", "block"])
+    func personalDataInQuasiIdentifiersIsGated(mode: String) async throws {
+        let spec = """
+            id: qi
+            title: qi
+            source:
+              plugin: file
+              with: { path: input.csv }
+            governance:
+              rules:
+                - generalize: { field: age, band: 10 }
+                - k_anonymity: { quasi_identifiers: [district, job, age], k: 2 }
+              pii_gate: \(mode)
+            publish:
+              formats: [csv]
+            """
+        let districts = ["강남구", "종로구", "010-2345-6789", "Mapo", "call 02-123-4567", "Mapo", "서초구"]
+        let jobs = ["clerk", "kim@example.org", "nurse", "clerk", "１０.１.２.３", "driver", "fe80::1"]
+        var text = "id,district,job,age\n"
+        for row in 1 ... 400 {
+            text += "\(row),\(districts[row % districts.count]),\(jobs[row * 3 % jobs.count]),\(20 + row % 3)\n"
+        }
+        let outcome = try await Self.expectSame(spec, Array(text.utf8))
+        #expect(outcome.status == (mode == "block" ? "failed" : "published"), "\(outcome.error ?? "")")
+        for published in outcome.files.values {
+            let csv = String(decoding: published, as: UTF8.self)
+            for secret in ["2345-6789", "123-4567", "kim@", "fe80", "１０.１"] { #expect(!csv.contains(secret), "\(secret)") }
+            #expect(csv.contains("clerk"))
+        }
+    }
+
     /// Classes counted through the lanes' dense class index and its table fallback: the first chunk shows a few
     /// values of each quasi-identifier, later chunks many more (ids beyond the index's digits) and the early ones
     /// again; the classes and what k-anonymity keeps are the row engine's, whatever the chunking.

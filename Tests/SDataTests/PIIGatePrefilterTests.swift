@@ -30,9 +30,39 @@ struct PIIGatePrefilterTests {
             }
             // The byte form the columnar engine uses agrees with the string form.
             #expect(PIIScanner.mayHoldPersonalData(bytes: Array(text.utf8)) == PIIScanner.mayHoldPersonalData(text))
+            #expect(Self.rawVerdict(text) == PIIScanner.mayHoldPersonalData(text), "'\(text)'")
         }
         // The test means something only when much text is ruled out.
         #expect(ruledOut > 5_000, "\(ruledOut)")
+    }
+
+    /// The word-at-a-time form decides ASCII text from counts; it must agree with the byte loop everywhere, at every
+    /// length around its eight-byte words, on text near each of its conditions (`@`, colons, digits, dots) and on
+    /// text that leaves ASCII anywhere in a word.
+    @Test func wordAtATimeFormAgreesWithTheByteLoop() {
+        var generator = SplitMix(seed: 20261206)
+        let alphabet = Array("0123456789:::...@-) aZ/+,~\u{7F}") + ["é", "가", "\u{80}"]
+        var ruledOut = 0, suspect = 0
+        for _ in 0 ..< 80_000 {
+            let length = Int.random(in: 0 ... 27, using: &generator)
+            let text = String((0 ..< length).map { _ in
+                // Mostly ASCII, so that the counts (not the fallback) decide most texts.
+                Int.random(in: 0 ..< 40, using: &generator) == 0
+                    ? alphabet.suffix(3).randomElement(using: &generator)!
+                    : alphabet.dropLast(3).randomElement(using: &generator)!
+            })
+            let expected = PIIScanner.mayHoldPersonalData(bytes: Array(text.utf8))
+            #expect(Self.rawVerdict(text) == expected, "'\(text)'")
+            if Self.rawVerdict(text) != expected { return }
+            if expected { suspect += 1 } else { ruledOut += 1 }
+        }
+        #expect(ruledOut > 10_000 && suspect > 10_000, "\(ruledOut) ruled out, \(suspect) suspect")
+    }
+
+    static func rawVerdict(_ text: String) -> Bool {
+        // Copied into a buffer of exactly its length, so that a read past the end would be caught by a sanitizer.
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { PIIScanner.mayHoldPersonalData(raw: $0) }
     }
 
     @Test(arguments: ["37.525", "2020-11-09T15:00:00+09:00", "30-39", "송파구", "12:30:45", "v1.2.3", "12345678"])

@@ -20,7 +20,10 @@ public final class ColumnarLane: @unchecked Sendable {
     public var rowsOut: Int { state.rowsOut }
     var gateSuppressed: Int { state.gateSuppressed }
     var smallestKept: Int { state.smallestKept }
-    var classSizes: [Int32] { state.classSizes }
+    var classSizes: [Int32] {
+        state.foldDenseCounts()
+        return state.classSizes
+    }
     var classColumns: Int { state.classColumns }
     /// Per quasi-identifier, the canonical values this lane has seen (the length, then the NFC form), by id.
     var canonicalValues: [ByteTable] { state.canonicalValues }
@@ -178,8 +181,11 @@ struct LaneState {
     /// `c`'s digit below `denseRadix[c]`, a little more than the values the lane's first chunk showed) → the class
     /// id + 1, 0 when not yet seen. A row whose ids all fit finds its class with one load from a flat array instead
     /// of a probe of the class table (a cache miss on most rows); a row with an id beyond its digit takes the table,
-    /// which stays the authority. Set up after the lane's first chunk, at most ``denseLimit`` entries.
-    private var dense: [UInt32] = []
+    /// which stays the authority. Set up after the lane's first chunk, at most ``denseLimit`` entries. Each entry
+    /// also counts the rows that found their class through it (the high half; the low half is the id + 1), so that
+    /// such a row touches one cache line instead of two: those counts are added to ``classSizes`` by
+    /// ``foldDenseCounts()``, before the sizes are read.
+    private var dense: [UInt64] = []
     private var denseRadix: [Int] = []
     private var denseReady = false
     static let denseLimit = 1 << 20
@@ -200,6 +206,11 @@ struct LaneState {
     private var columnRaw: [ByteTable] = []
     private var columnMap: [[UInt32]] = []
     private var columnCanonical: [ByteTable] = []
+    /// Per quasi-identifier, by raw id: whether the PII gate's prefilter lets the value through
+    /// (``PIIScanner/mayHoldPersonalData(raw:)``), decided once per distinct value. Per gate column: the
+    /// quasi-identifier whose value it scans, or -1.
+    private var columnMayHold: [[Bool]] = []
+    private let gateClassColumn: [Int]
 
     /// The current row's values of chains with steps, in `arena` (where each one lies: ``RowScratch/spans``).
     private var arena = RawBytes()
@@ -211,7 +222,7 @@ struct LaneState {
 
     private init() {
         sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; classChains = []
-        columnRaw = []; columnMap = []; columnCanonical = []
+        columnRaw = []; columnMap = []; columnCanonical = []; columnMayHold = []; gateClassColumn = []
         output = []; gateColumns = []; names = []
         kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []
         gateMemo = []; gateSets = []
@@ -225,8 +236,10 @@ struct LaneState {
         columnRaw = classChains.map { _ in ByteTable(capacity: 64) }
         columnMap = classChains.map { _ in [] }
         columnCanonical = classChains.map { _ in ByteTable(capacity: 64) }
+        columnMayHold = classChains.map { _ in [] }
         output = plan.output
         gateColumns = plan.gateMode == .off ? [] : plan.scanned.indices.filter { plan.scanned[$0] }
+        gateClassColumn = gateColumns.map { [classChains, output] column in classChains.firstIndex(of: output[column]) ?? -1 }
         gateMemo = gateColumns.map { _ in ByteTable(capacity: 1024) }
         gateSets = gateColumns.map { _ in [] }
         names = plan.outputSchema.fields.map(\.name)
@@ -326,7 +339,7 @@ struct LaneState {
                     var index = 0, fits = denseReady
                     for column in classChains.indices {
                         let (bytes, _) = value(classChains[column], base: base, fields: fields, arena: values, row: row)
-                        let part = classPart(bytes, column: column)
+                        let part = classPart(bytes, column: column, row: row)
                         classKey[column] = part
                         if fits {
                             let radix = denseRadix[column]
@@ -334,9 +347,9 @@ struct LaneState {
                         }
                     }
                     let id: Int
-                    if fits, dense[index] != 0 {
-                        id = Int(dense[index] &- 1)
-                        classSizes[id] += 1
+                    if fits, case let entry = dense[index], entry != 0 {
+                        id = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: entry) &- 1)
+                        dense[index] = entry &+ 1 << 32
                     } else {
                         let key = UnsafeBufferPointer(start: classKey, count: classChains.count)
                         let (found, inserted) = classes.insert(UnsafeRawBufferPointer(key))
@@ -347,14 +360,17 @@ struct LaneState {
                         } else {
                             classSizes[id] += 1
                         }
-                        if fits { dense[index] = UInt32(truncatingIfNeeded: id &+ 1) }
+                        if fits { dense[index] = UInt64(truncatingIfNeeded: id &+ 1) }
                     }
                     meta[classBase + number] = UInt32(truncatingIfNeeded: id)
                 }
                 for column in 0 ..< gateCount {
+                    // A quasi-identifier's value was seen by the class key: its prefilter verdict is known.
+                    let classColumn = gateClassColumn[column]
+                    if classColumn >= 0, !columnMayHold[classColumn][row.rawIds[classColumn]] { continue }
                     let (bytes, null) = value(output[gateColumns[column]], base: base, fields: fields,
                                               arena: values, row: row)
-                    if !null, PIIScanner.mayHoldPersonalData(bytes: bytes) {
+                    if !null, PIIScanner.mayHoldPersonalData(raw: bytes) {
                         let set = findingSet(bytes, number: column, scanner: scanner)
                         if set != 0 {
                             findings.append(UInt32(truncatingIfNeeded: number * gateCount + column))
@@ -510,9 +526,11 @@ struct LaneState {
     /// (canonical equivalence): two values are in one class when their byte lengths are equal and their NFC forms
     /// are. The canonical table is keyed by exactly that: the length (four bytes), then the NFC form.
     @inline(__always)
-    private mutating func classPart(_ bytes: UnsafeRawBufferPointer, column: Int) -> UInt32 {
+    private mutating func classPart(_ bytes: UnsafeRawBufferPointer, column: Int, row: RowScratch) -> UInt32 {
         let (raw, inserted) = columnRaw[column].insert(bytes)
+        row.rawIds[column] = raw
         if inserted {
+            columnMayHold[column].append(PIIScanner.mayHoldPersonalData(raw: bytes))
             var ascii = true
             for byte in bytes where byte >= 0x80 { ascii = false; break }
             var canonical: [UInt8] = []
@@ -540,7 +558,7 @@ struct LaneState {
         }
         denseReady = true
         denseRadix = radix
-        dense = [UInt32](repeating: 0, count: total)
+        dense = [UInt64](repeating: 0, count: total)
         // Classes already in the table (the first chunk's) are entered, so that their rows find them.
         classParts.withUnsafeBufferPointer { parts in
             let columns = radix.count
@@ -551,12 +569,22 @@ struct LaneState {
                     if Int(part) >= radix[column] { fits = false; break }
                     index = index * radix[column] + Int(part)
                 }
-                if fits { dense[index] = UInt32(truncatingIfNeeded: id &+ 1) }
+                if fits { dense[index] = UInt64(truncatingIfNeeded: id &+ 1) }
             }
         }
     }
 
+    /// Adds the rows counted in the dense index (``dense``) to ``classSizes``; idempotent.
+    mutating func foldDenseCounts() {
+        for index in dense.indices where dense[index] >> 32 != 0 {
+            let entry = dense[index]
+            classSizes[Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: entry) &- 1)] += Int32(truncatingIfNeeded: entry >> 32)
+            dense[index] = entry & 0xFFFF_FFFF
+        }
+    }
+
     mutating func releasePassOne() {
+        foldDenseCounts()
         dense = []
         denseRadix = []
         memos = memos.map {
@@ -566,6 +594,7 @@ struct LaneState {
         gateSets = gateSets.map { _ in [] }
         columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
         columnMap = columnMap.map { _ in [] }
+        columnMayHold = columnMayHold.map { _ in [] }
         arena = RawBytes(capacity: 0)
         scratch = (RawBytes(capacity: 0), RawBytes(capacity: 0))
     }
@@ -783,8 +812,9 @@ struct RowScratch {
     let spans: UnsafeMutablePointer<Int>
     /// Per rule: values changed in this chunk (added to the rule's statistics after it).
     let changed: UnsafeMutablePointer<Int>
-    /// The current row's class key: its quasi-identifiers' canonical ids.
+    /// The current row's class key: its quasi-identifiers' canonical ids; and their raw ids.
     let classKey: UnsafeMutablePointer<UInt32>
+    let rawIds: UnsafeMutablePointer<Int>
     /// Per dialect: the formatted rows, and its line terminator as one word (``ColumnarLane/Dialect/terminatorWord``).
     let texts: UnsafeMutablePointer<RawBytes>
     let terminatorWords: [UInt64?]
@@ -802,6 +832,8 @@ struct RowScratch {
         changed.initialize(repeating: 0, count: rules)
         classKey = .allocate(capacity: classColumns)
         classKey.initialize(repeating: 0, count: classColumns)
+        rawIds = .allocate(capacity: classColumns)
+        rawIds.initialize(repeating: 0, count: classColumns)
         texts = .allocate(capacity: dialects.count)
         for number in dialects.indices { (texts + number).initialize(to: RawBytes(capacity: capacity)) }
         terminatorWords = dialects.map(\.terminatorWord)
@@ -812,6 +844,7 @@ struct RowScratch {
         spans.deinitialize(count: 2 * chains).deallocate()
         changed.deinitialize(count: rules).deallocate()
         classKey.deinitialize(count: classColumns).deallocate()
+        rawIds.deinitialize(count: classColumns).deallocate()
         texts.deinitialize(count: dialects).deallocate()
     }
 }
