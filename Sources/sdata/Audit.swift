@@ -4,12 +4,14 @@ import SDataCatalog
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Inspect the catalog's append-only, hash-chained audit log.",
         subcommands: [Verify.self, Log.self]
     )
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Verify the audit log's hash chain; exit 1 when any entry was edited, removed or reordered.")
         @OptionGroup var global: GlobalOptions
 
@@ -30,7 +32,9 @@ struct Audit: AsyncParsableCommand {
     }
 
     struct Log: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the audit log, oldest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "log",
+            abstract: "Print the audit log, oldest first.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

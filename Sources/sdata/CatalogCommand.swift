@@ -10,7 +10,9 @@ struct CatalogCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List datasets with their latest version.")
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "List datasets with their latest version.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -28,7 +30,9 @@ struct CatalogCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a dataset version: files, checksums, lineage.")
+        static let configuration = CommandConfiguration(
+            commandName: "show",
+            abstract: "Show a dataset version: files, checksums, lineage.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dataset id.") var id: String
         @Option(name: .long, help: "A version number (default: the latest).") var version: Int?
@@ -52,7 +56,9 @@ struct CatalogCommand: AsyncParsableCommand {
     }
 
     struct Versions: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every version of a dataset.")
+        static let configuration = CommandConfiguration(
+            commandName: "versions",
+            abstract: "List every version of a dataset.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dataset id.") var id: String
 
@@ -71,7 +77,9 @@ struct CatalogCommand: AsyncParsableCommand {
     }
 
     struct Path: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the path of a version's file in a format.")
+        static let configuration = CommandConfiguration(
+            commandName: "path",
+            abstract: "Print the path of a version's file in a format.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dataset id.") var id: String
         @Option(name: .long, help: "A version number (default: the latest).") var version: Int?
@@ -93,6 +101,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Diff: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "What changed between two versions: fields, and rows added, removed or changed.",
             discussion: """
                 Rows are matched by the schema's primary key when it has one (changed rows are those whose other \
@@ -129,6 +138,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Dump: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "dump",
             abstract: "Write a zip of every dataset's latest version into public/dumps/.",
             discussion: """
                 The zip holds each dataset's latest version (data files, datapackage.json, governance report), \
@@ -152,6 +162,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check a dump against its manifest; exit 1 when a file is missing, extra or altered.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The dump (a .zip from public/dumps/).") var dump: String

@@ -3,6 +3,7 @@ import Foundation
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Scaffold a new project: pipelines/, a sample, catalog/catalog.yaml.",
         discussion: "Existing files are never overwritten.")
 

@@ -5,7 +5,9 @@ import SDataPluginAPI
 import SDataBuiltins
 
 struct Plugins: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List source plugins, or document one.")
+    static let configuration = CommandConfiguration(
+        commandName: "plugins",
+        abstract: "List source plugins, or document one.")
 
     @OptionGroup var global: GlobalOptions
 

@@ -49,7 +49,9 @@ struct RetentionCommand: AsyncParsableCommand {
     }
 
     struct Plan: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show what retention would delete, and why.")
+        static let configuration = CommandConfiguration(
+            commandName: "plan",
+            abstract: "Show what retention would delete, and why.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var policies: Policies
 
@@ -62,7 +64,9 @@ struct RetentionCommand: AsyncParsableCommand {
     }
 
     struct Apply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete what retention says is due (held items stay).")
+        static let configuration = CommandConfiguration(
+            commandName: "apply",
+            abstract: "Delete what retention says is due (held items stay).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var policies: Policies
 
@@ -85,7 +89,9 @@ struct RetentionCommand: AsyncParsableCommand {
     }
 
     struct Hold: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Place a legal hold on a dataset or a run.")
+        static let configuration = CommandConfiguration(
+            commandName: "hold",
+            abstract: "Place a legal hold on a dataset or a run.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "The dataset to hold.") var dataset: String?
         @Option(name: .long, help: "The run whose raw extract to hold.") var run: String?
@@ -103,7 +109,9 @@ struct RetentionCommand: AsyncParsableCommand {
     }
 
     struct Release: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Release a legal hold.")
+        static let configuration = CommandConfiguration(
+            commandName: "release",
+            abstract: "Release a legal hold.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The hold's number.") var id: Int
 
@@ -118,7 +126,9 @@ struct RetentionCommand: AsyncParsableCommand {
     }
 
     struct Holds: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List active legal holds.")
+        static let configuration = CommandConfiguration(
+            commandName: "holds",
+            abstract: "List active legal holds.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

@@ -8,6 +8,7 @@ import SDataRunner
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run pipelines: extract, stage, govern, write and publish.",
         discussion: """
             Each run publishes a new immutable version of its dataset, or none when the content equals the latest \

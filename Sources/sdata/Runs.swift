@@ -4,6 +4,7 @@ import SDataCatalog
 
 struct Runs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "runs",
         abstract: "Show run history: when, how long, rows in/out/suppressed, outcome, version.")
 
     @OptionGroup var global: GlobalOptions

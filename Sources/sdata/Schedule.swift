@@ -13,6 +13,7 @@ import ServiceLifecycle
 
 struct Schedule: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "schedule",
         abstract: "Run the scheduler in the foreground: each pipeline runs when its schedule fires.",
         discussion: """
             Checks the schedules every --tick; a due pipeline runs unless it is already running here or in another \

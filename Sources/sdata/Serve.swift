@@ -10,6 +10,7 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the catalog over HTTP: its public files, /healthz and /metrics; optionally the scheduler too.",
         discussion: """
             Files under the catalog's public/ folder are served with ETag, Last-Modified, byte ranges and HEAD. \

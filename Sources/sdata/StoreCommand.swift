@@ -11,6 +11,7 @@ struct StoreCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show the store in use (password masked), its rows per table and the run queue.")
 
         @OptionGroup var global: GlobalOptions
@@ -45,6 +46,7 @@ struct StoreCommand: AsyncParsableCommand {
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "migrate",
             abstract: "Copy a catalog's whole state from one store to another, and prove it with counts and checksums.",
             discussion: """
                 Copies every table (runs, versions, distributions, bookmarks, audit log, raw-extract keys, holds, \

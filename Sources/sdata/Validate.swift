@@ -5,6 +5,7 @@ import SDataSpec
 
 struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check specs without fetching anything.",
         discussion: """
             Checks structure, types, plugin options, governance rules, field references (when the schema is closed), \
