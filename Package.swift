@@ -45,13 +45,15 @@ let package = Package(
     ],
     targets: [
         // Layer 0: values, records, schema, batches, diagnostics.
-        .target(name: "SDataCore", swiftSettings: strict),
+        .target(name: "SDataCore", dependencies: ["CSDataIntrinsics"], swiftSettings: strict),
         // libxml2 (Debian: libxml2-dev), used only through its streaming reader.
         .systemLibrary(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // Prefetch hints for the columnar engine's table lookups (a header only: nothing is linked).
+        .systemLibrary(name: "CSDataIntrinsics"),
         // Layer 1: what a source plugin sees.
         .target(
             name: "SDataPluginAPI",
@@ -79,7 +81,7 @@ let package = Package(
         .target(
             name: "SDataGovernance",
             dependencies: [
-                "SDataCore",
+                "SDataCore", "CSDataIntrinsics",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

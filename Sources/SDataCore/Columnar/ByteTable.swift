@@ -1,3 +1,5 @@
+import CSDataIntrinsics
+
 /// A hash table from byte strings to dense ids (0, 1, 2, … in order of first insertion), for the columnar engine's
 /// hot loops: k-anonymity classes, pseudonym memos, column dictionaries.
 ///
@@ -50,6 +52,19 @@ public struct ByteTable: Sendable {
     /// The id of `key`, or `nil` when it is not in the table.
     @inline(__always)
     public func find(_ key: UnsafeRawBufferPointer) -> Int? { lookup(key).id }
+
+    /// Starts bringing the slot where a lookup of `key` begins into the caches, for an ``insert(_:)`` or
+    /// ``find(_:)`` a little later (a table of megabytes otherwise makes that lookup wait for memory). A slot may
+    /// straddle two cache lines: both are asked for.
+    @inline(__always)
+    public func prefetch(_ key: UnsafeRawBufferPointer) {
+        let index = Int(truncatingIfNeeded: ByteTable.hash(key)) & mask
+        slots.withUnsafeBufferPointer { slots in
+            let address = UnsafeRawPointer(slots.baseAddress! + index)
+            sdata_prefetch_read(address)
+            sdata_prefetch_read(address + MemoryLayout<Slot>.stride - 1)
+        }
+    }
 
     /// Probes for `key`: its id when present, else the empty slot where it would go; and its hash and head words.
     @inline(__always)

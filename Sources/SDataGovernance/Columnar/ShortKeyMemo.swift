@@ -1,3 +1,4 @@
+import CSDataIntrinsics
 import SDataCore
 
 /// A cache from keys of at most 16 bytes to a 64-bit value kept in the key's own slot, for the pseudonym memo:
@@ -47,6 +48,20 @@ struct ShortKeyMemo {
             let second = slots[index + 1]
             if second.check == check && second.head0 == head0 && second.head1 == head1 { return second.value }
             return nil
+        }
+    }
+
+    /// Starts bringing `key`'s bucket into the caches, for a ``find(_:)`` a little later: a lookup in a table of
+    /// megabytes otherwise waits for memory. The bucket's 64 bytes may straddle two cache lines (an array's
+    /// elements start 32 bytes into its storage): both are asked for.
+    @inline(__always)
+    func prefetch(_ key: UnsafeRawBufferPointer) {
+        let (_, _, hash) = ShortKeyMemo.probe(key)
+        let index = Int(truncatingIfNeeded: hash) & mask & ~1
+        slots.withUnsafeBufferPointer { slots in
+            let address = UnsafeRawPointer(slots.baseAddress! + index)
+            sdata_prefetch_read(address)
+            sdata_prefetch_read(address + 2 * MemoryLayout<Slot>.stride - 1)
         }
     }
 
