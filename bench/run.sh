@@ -19,7 +19,7 @@ SIZES=("${@:-1m}")
 PEERS="${PEERS:-peer_polars peer_pandas ref_stdlib}"
 
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
-# The static link needs the C libraries' development files (libcurl's among them): installed when missing.
+# The build needs the C libraries' development files (libxml2's, SQLite's): installed when missing.
 scripts/setup.sh
 echo "bench: building sdata (release, Swift libraries linked statically, as docs/operations.md installs it)"
 build_log="$(mktemp)"

@@ -1,8 +1,8 @@
+import AsyncHTTPClient
 public import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 public import Logging
+import NIOCore
+import NIOHTTP1
 public import SDataCatalog
 
 /// An alert as operators receive it: a JSON object POSTed to the configured webhook.
@@ -66,16 +66,20 @@ public struct WebhookNotifier: Sendable {
             try container.encode(Timestamp.string(date))
         }
         guard let body = try? encoder.encode(alert) else { return }
-        var request = URLRequest(url: url, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("sdata", forHTTPHeaderField: "User-Agent")
-        request.httpBody = body
+        // AsyncHTTPClient, the HTTP stack the source plugins use: `URLSession` would link FoundationNetworking
+        // and with it libcurl and its two dozen libraries, loaded by every `sdata` start for one POST.
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "sdata")
+        request.body = .bytes(ByteBuffer(bytes: body))
         for attempt in 1...3 {
             do {
-                let (_, response) = try await URLSession.shared.data(for: request)
-                if let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) { return }
-                logger.warning("alert webhook refused the alert", metadata: ["attempt": "\(attempt)"])
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                if (200..<300).contains(response.status.code) { return }
+                logger.warning("alert webhook refused the alert",
+                               metadata: ["attempt": "\(attempt)", "status": "\(response.status.code)"])
             } catch {
                 logger.warning("alert webhook unreachable", metadata: ["attempt": "\(attempt)"])
             }
