@@ -365,16 +365,22 @@ struct LaneState {
                         }
                     }
                     if fits { dense.withUnsafeBufferPointer { sdata_prefetch_write($0.baseAddress! + index) } }
-                    // A class the lane has not seen yet (its dense entry is empty; a fifth of the rows at 1M) or one
-                    // beyond the index's digits is looked up in the class table.
-                    classes.prefetch(UnsafeRawBufferPointer(start: classKey, count: classCount * 4))
                     let slot = number & 3
                     pendingIndex[slot] = fits ? index : -1
                     (pendingKeys + slot * classCount).update(from: classKey, count: classCount)
-                    // The previous row's dense entry has arrived by now: its class's count is prefetched too.
-                    if number >= 1, case let previous = pendingIndex[(number - 1) & 3], previous >= 0,
-                       case let entry = dense[previous], entry != 0 {
-                        classSizes.withUnsafeBufferPointer { sdata_prefetch_write($0.baseAddress! + Int(entry &- 1)) }
+                    // The previous row's dense entry has arrived by now: its class's count is prefetched, or, for a
+                    // class the lane has not seen yet (an empty entry: a sixth of the rows at 1M) or one beyond the
+                    // index's digits, its slot in the class table. (Prefetching that slot for every row cost more
+                    // than the misses it saved.)
+                    if number >= 1 {
+                        let previousSlot = (number - 1) & 3
+                        let previous = pendingIndex[previousSlot]
+                        if previous >= 0, case let entry = dense[previous], entry != 0 {
+                            classSizes.withUnsafeBufferPointer { sdata_prefetch_write($0.baseAddress! + Int(entry &- 1)) }
+                        } else {
+                            classes.prefetch(UnsafeRawBufferPointer(start: pendingKeys + previousSlot * classCount,
+                                                                    count: classCount * 4))
+                        }
                     }
                     if number >= lag {
                         let earlier = (number - lag) & 3
