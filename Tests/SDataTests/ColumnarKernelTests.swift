@@ -131,6 +131,25 @@ struct ColumnarKernelTests {
         }
     }
 
+    /// Counting runs sixteen bytes at a time into byte-wide counters summed every 255 blocks: long buffers, all
+    /// matches (a counter at its limit), none, and every length and offset around the block and word sizes.
+    @Test func byteCountsMatchNaiveLoopsOnLongBuffers() {
+        var random = Random(state: 20261206)
+        var cases: [[UInt8]] = [Array(repeating: 0x0A, count: 16 * 255 * 3 + 23), Array(repeating: 0x61, count: 9000),
+                                Array(repeating: 0x0A, count: 16 * 255), Array(repeating: 0x0A, count: 16 * 255 + 16)]
+        for _ in 0 ..< 300 {
+            let density = 1 + random.below(20)
+            cases.append((0 ..< random.below(9000)).map { _ in random.below(density) == 0 ? 0x0A : 0x61 })
+        }
+        for bytes in cases {
+            let offset = bytes.isEmpty ? 0 : random.below(min(bytes.count, 40))
+            let slice = Array(bytes[offset...])
+            slice.withUnsafeBufferPointer { buffer in
+                #expect(ByteScan.count(0x0A, in: buffer) == slice.filter { $0 == 0x0A }.count, "\(slice.count) bytes")
+            }
+        }
+    }
+
     /// The pseudonym MAC with precomputed key blocks is HMAC-SHA256, for keys shorter, as long as and longer than a
     /// block and messages of every length around the padding boundaries.
     @Test func precomputedHMACIsHMACSHA256() {

@@ -94,14 +94,30 @@ public enum ByteScan {
         return false
     }
 
-    /// How many bytes of `bytes` equal `a`, counted eight at a time with exact zero-byte marks.
+    /// How many bytes of `bytes` equal `a`: sixteen at a time with vector compares (SSE2, the baseline of every
+    /// x86-64), each match adding one to a byte lane of an accumulator that is summed every 255 blocks, before a lane
+    /// can overflow; the rest eight at a time with exact zero-byte marks. A chunk is counted twice (line feeds for
+    /// the parser, quotes for the cut): by words this was 2.5 % of a 1M-row run each.
     public static func count(_ a: UInt8, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
         let count = bytes.count
-        let sa = splat(a)
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let raw = UnsafeRawPointer(base)
+        let target = SIMD16<UInt8>(repeating: a)
         var total = 0
         var position = 0
+        while position + 16 <= count {
+            var lanes = SIMD16<UInt8>()
+            let blocks = min((count - position) / 16, 255)
+            for _ in 0 ..< blocks {
+                let block = raw.loadUnaligned(fromByteOffset: position, as: SIMD16<UInt8>.self)
+                // A match's lane of the mask is all ones (-1): subtracting it adds one.
+                lanes &-= unsafeBitCast(block .== target, to: SIMD16<UInt8>.self)
+                position += 16
+            }
+            total += Int(SIMD16<UInt16>(truncatingIfNeeded: lanes).wrappedSum())
+        }
+        let sa = splat(a)
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         while position + 8 <= count {
             let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self) ^ sa
             // The high bit of each byte is set when the byte is zero, and only then.
