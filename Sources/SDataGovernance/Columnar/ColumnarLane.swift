@@ -158,6 +158,9 @@ struct LaneState {
     private let steps: [[ColumnarPlan.Step]]
     /// Chains with steps, and the k-anonymity chains.
     private let stepChains: [Int]
+    /// The pseudonymizing chains whose memo is a ``ShortKeyMemo`` (values of up to 16 bytes): their buckets are
+    /// prefetched ahead of the row.
+    private let memoChains: [Int]
     private let classChains: [Int]
     private let output: [Int]
     /// The output columns the PII gate scans (none when it is off).
@@ -216,7 +219,7 @@ struct LaneState {
     static var empty: LaneState { LaneState() }
 
     private init() {
-        sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; classChains = []
+        sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; memoChains = []; classChains = []
         columnRaw = []; columnMap = []; columnCanonical = []; columnMayHold = []; gateClassColumn = []
         output = []; gateColumns = []; names = []
         kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []
@@ -282,6 +285,7 @@ struct LaneState {
         self.redactors = redactors
         self.kinds = kinds
         self.parameters = parameters
+        memoChains = plan.evaluated.filter { kinds[$0] == .pseudonymize && memos[parameters[$0]].length <= 16 }
         self.ruleOf = ruleOf
     }
 
@@ -325,14 +329,10 @@ struct LaneState {
         // waits for memory was 12–15 % of pass 1 (perf, 1M rows: the memo's slot 8 %, the dense entry 4 %, then the
         // class count 2 %; ~1 % after). A row's work covers a miss many times over.
         let ahead = 2
-        let memoChains = stepChains.filter { kinds[$0] == .pseudonymize && memos[parameters[$0]].length <= 16 }
         let classCount = classChains.count
-        // The classes not yet counted, by row modulo 4 (`lag` < 4): the dense index (-1 when the key does not fit)
-        // and the key.
+        // Rows a class waits before it is counted (`RowScratch.pendingIndex` holds four).
         let lag = 2
-        let pendingIndex = UnsafeMutablePointer<Int>.allocate(capacity: 4)
-        let pendingKeys = UnsafeMutablePointer<UInt32>.allocate(capacity: 4 * max(classCount, 1))
-        defer { pendingIndex.deallocate(); pendingKeys.deallocate() }
+        let pendingIndex = row.pendingIndex, pendingKeys = row.pendingKeys
         try withExtendedLifetime(chunk) {
             let base = chunk.addresses
             let spans = chunk.spans.withUnsafeBufferPointer { $0.baseAddress! }
@@ -855,6 +855,9 @@ struct RowScratch {
     /// The current row's class key: its quasi-identifiers' canonical ids; and their raw ids.
     let classKey: UnsafeMutablePointer<UInt32>
     let rawIds: UnsafeMutablePointer<Int>
+    /// The classes not yet counted, by row modulo 4: the dense index (-1 when the key does not fit it) and the key.
+    let pendingIndex: UnsafeMutablePointer<Int>
+    let pendingKeys: UnsafeMutablePointer<UInt32>
     /// Per dialect: the formatted rows, and its line terminator as one word (``ColumnarLane/Dialect/terminatorWord``).
     let texts: UnsafeMutablePointer<RawBytes>
     let terminatorWords: [UInt64?]
@@ -874,6 +877,10 @@ struct RowScratch {
         classKey.initialize(repeating: 0, count: classColumns)
         rawIds = .allocate(capacity: classColumns)
         rawIds.initialize(repeating: 0, count: classColumns)
+        pendingIndex = .allocate(capacity: 4)
+        pendingIndex.initialize(repeating: -1, count: 4)
+        pendingKeys = .allocate(capacity: 4 * classColumns)
+        pendingKeys.initialize(repeating: 0, count: 4 * classColumns)
         texts = .allocate(capacity: dialects.count)
         for number in dialects.indices { (texts + number).initialize(to: RawBytes(capacity: capacity)) }
         terminatorWords = dialects.map(\.terminatorWord)
@@ -885,6 +892,8 @@ struct RowScratch {
         changed.deinitialize(count: rules).deallocate()
         classKey.deinitialize(count: classColumns).deallocate()
         rawIds.deinitialize(count: classColumns).deallocate()
+        pendingIndex.deinitialize(count: 4).deallocate()
+        pendingKeys.deinitialize(count: 4 * classColumns).deallocate()
         texts.deinitialize(count: dialects).deallocate()
     }
 }
