@@ -1,6 +1,13 @@
-// Processor hints Swift has no spelling for, as inline functions the compiler inlines into the Swift callers.
+// Processor hints and vector searches Swift has no spelling for, as inline functions the compiler inlines into the
+// Swift callers (a header only: nothing is linked).
 #ifndef SDATA_INTRINSICS_H
 #define SDATA_INTRINSICS_H
+
+#include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+#endif
 
 /// Asks the processor to bring the cache line holding `address` into the caches ahead of a read; never faults.
 static inline __attribute__((always_inline)) void sdata_prefetch_read(const void *address) {
@@ -11,5 +18,116 @@ static inline __attribute__((always_inline)) void sdata_prefetch_read(const void
 static inline __attribute__((always_inline)) void sdata_prefetch_write(const void *address) {
     __builtin_prefetch(address, 1, 3);
 }
+
+/// The positions of the 64 bytes at `bytes` that equal `a`, `b` or `c`, as the bits of a word (byte i → bit i).
+/// Reads exactly 64 bytes. On x86-64, four 16-byte SSE2 compares per byte value and a byte-mask extraction each
+/// (`pmovmskb`, which Swift's SIMD types cannot express); elsewhere a byte loop the compiler may vectorize.
+static inline __attribute__((always_inline)) uint64_t sdata_match_mask64(const uint8_t *bytes, uint8_t a, uint8_t b,
+                                                                         uint8_t c) {
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b), vc = _mm_set1_epi8((char)c);
+    uint64_t mask = 0;
+    for (int block = 0; block < 4; block++) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(bytes + 16 * block));
+        const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+                                         _mm_cmpeq_epi8(v, vc));
+        mask |= (uint64_t)(uint16_t)_mm_movemask_epi8(hit) << (16 * block);
+    }
+    return mask;
+#else
+    uint64_t mask = 0;
+    for (int index = 0; index < 64; index++) {
+        const uint8_t byte = bytes[index];
+        mask |= (uint64_t)(byte == a || byte == b || byte == c) << index;
+    }
+    return mask;
+
+#endif
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <tmmintrin.h>
+
+/// Whether the processor has SSSE3 (`pshufb`), which the validator below needs: every x86-64 made since about 2008.
+static inline int sdata_has_ssse3(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ecx & bit_SSSE3) != 0;
+}
+
+/// Whether `count` bytes at `bytes` are well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
+/// U+10FFFF, no truncated sequence at the end), sixteen bytes at a time: the lookup algorithm of Keiser and Lemire,
+/// "Validating UTF-8 in less than one instruction per byte" (2021), as simdjson and simdutf implement it. Three
+/// table lookups (`pshufb`) on the high and low nibbles of each byte and its predecessor classify every error of a
+/// two-byte window; a saturating subtraction finds where a third or fourth continuation byte must follow. A block
+/// of ASCII costs one test. Call only when ``sdata_has_ssse3()``.
+__attribute__((target("ssse3"))) static inline int sdata_utf8_valid_ssse3(const uint8_t *bytes, long count) {
+    enum {
+        TOO_SHORT = 1 << 0, TOO_LONG = 1 << 1, OVERLONG_3 = 1 << 2, TOO_LARGE = 1 << 3, SURROGATE = 1 << 4,
+        OVERLONG_2 = 1 << 5, TOO_LARGE_1000 = 1 << 6, OVERLONG_4 = 1 << 6, TWO_CONTS = 1 << 7,
+        CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS
+    };
+    const __m128i byte1High = _mm_setr_epi8(
+        TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+        TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
+        TOO_SHORT | OVERLONG_2, TOO_SHORT, TOO_SHORT | OVERLONG_3 | SURROGATE,
+        TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
+    const __m128i byte1Low = _mm_setr_epi8(
+        CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,
+        CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000);
+    const __m128i byte2High = _mm_setr_epi8(
+        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT);
+    const __m128i nibble = _mm_set1_epi8(0x0F);
+    // A block ending in the first byte of a sequence longer than what is left of it: the next must continue it.
+    const __m128i incompleteLimit = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                  (char)(0xF0 - 1), (char)(0xE0 - 1), (char)(0xC0 - 1));
+    __m128i error = _mm_setzero_si128(), previous = _mm_setzero_si128(), incomplete = _mm_setzero_si128();
+    long position = 0;
+    while (position < count) {
+        __m128i input;
+        if (position + 16 <= count) {
+            input = _mm_loadu_si128((const __m128i *)(bytes + position));
+        } else {
+            // The tail, padded with NUL (ASCII): a sequence cut off by the end is then too short.
+            uint8_t block[16] = {0};
+            for (long index = 0; position + index < count; index++) block[index] = bytes[position + index];
+            input = _mm_loadu_si128((const __m128i *)block);
+        }
+        position += 16;
+        if (_mm_movemask_epi8(input) == 0) {
+            error = _mm_or_si128(error, incomplete);
+            incomplete = _mm_setzero_si128();
+            previous = input;
+            continue;
+        }
+        const __m128i previous1 = _mm_alignr_epi8(input, previous, 15);
+        const __m128i high1 = _mm_shuffle_epi8(byte1High, _mm_and_si128(_mm_srli_epi16(previous1, 4), nibble));
+        const __m128i low1 = _mm_shuffle_epi8(byte1Low, _mm_and_si128(previous1, nibble));
+        const __m128i high2 = _mm_shuffle_epi8(byte2High, _mm_and_si128(_mm_srli_epi16(input, 4), nibble));
+        const __m128i special = _mm_and_si128(_mm_and_si128(high1, low1), high2);
+        const __m128i previous2 = _mm_alignr_epi8(input, previous, 14);
+        const __m128i previous3 = _mm_alignr_epi8(input, previous, 13);
+        // Bytes two after a lead of three or more bytes, or three after one of four: must be continuations.
+        const __m128i must23 = _mm_or_si128(_mm_subs_epu8(previous2, _mm_set1_epi8((char)(0xE0 - 0x80))),
+                                            _mm_subs_epu8(previous3, _mm_set1_epi8((char)(0xF0 - 0x80))));
+        const __m128i must23High = _mm_and_si128(must23, _mm_set1_epi8((char)0x80));
+        error = _mm_or_si128(error, _mm_xor_si128(must23High, special));
+        incomplete = _mm_subs_epu8(input, incompleteLimit);
+        previous = input;
+    }
+    error = _mm_or_si128(error, incomplete);
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(error, _mm_setzero_si128())) == 0xFFFF;
+}
+#endif
 
 #endif

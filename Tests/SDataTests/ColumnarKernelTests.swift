@@ -109,9 +109,53 @@ struct ColumnarKernelTests {
             if !bytes.isEmpty, random.below(4) == 0 { bytes.removeLast(random.below(min(3, bytes.count)) + 1) }
             samples.append(bytes)
         }
+        // Records as long as real ones (the vector path's sixteen-byte blocks): one damaged byte anywhere, or cut.
+        for _ in 0..<5_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<(20 + random.below(30)) {
+                bytes += Array(["a,", "010-1234-5678", "강남구", "😀", "é", "\n", "２０２０", "\u{10FFFF}"][random.below(8)].utf8)
+            }
+            switch random.below(4) {
+            case 0: bytes[random.below(bytes.count)] = UInt8(random.below(256))
+            case 1: bytes.removeLast(1 + random.below(3))
+            case 2: bytes.insert([0x80, 0xC0, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF][random.below(8)], at: random.below(bytes.count))
+            default: break
+            }
+            samples.append(bytes)
+        }
         for bytes in samples {
+            let expected = String(validating: bytes, as: UTF8.self) != nil
             let fast = bytes.withUnsafeBufferPointer { ByteScan.isValidUTF8($0) }
-            #expect(fast == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+            let scalar = bytes.withUnsafeBufferPointer { ByteScan.isValidUTF8Scalar($0) }
+            #expect(fast == expected, "\(bytes)")
+            #expect(scalar == expected, "\(bytes)")
+        }
+    }
+
+    /// The parser's 64-byte masks: every start and end around the block size, and tails shorter than a block (read
+    /// through a copy, so that nothing past the end is touched).
+    @Test func matchMasksMarkExactlyTheBytesSought() {
+        var random = Random(state: 77)
+        for _ in 0..<3000 {
+            let bytes = (0..<random.below(150)).map { _ in [0x2C, 0x0A, 0x22, 0x61, 0x0D, 0x00, 0xFF, 0xEA][random.below(8)] as UInt8 }
+            let start = bytes.isEmpty ? 0 : random.below(bytes.count)
+            let end = start + random.below(bytes.count - start + 1)
+            bytes.withUnsafeBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                let mask = ByteScan.matchMask(of: 0x2C, 0x0A, 0x22, in: base, at: start, end: end)
+                var naive: UInt64 = 0
+                for index in start ..< min(start + 64, end) where [0x2C, 0x0A, 0x22].contains(bytes[index]) {
+                    naive |= 1 << UInt64(index - start)
+                }
+                #expect(mask == naive, "\(bytes) \(start) \(end)")
+                // NUL as the delimiter: the zero padding of a tail must not count.
+                let zeros = ByteScan.matchMask(of: 0x00, 0x0A, 0x22, in: base, at: start, end: end)
+                var naiveZeros: UInt64 = 0
+                for index in start ..< min(start + 64, end) where [0x00, 0x0A, 0x22].contains(bytes[index]) {
+                    naiveZeros |= 1 << UInt64(index - start)
+                }
+                #expect(zeros == naiveZeros)
+            }
         }
     }
 

@@ -105,6 +105,23 @@ public struct DelimitedChunk: @unchecked Sendable {
                 guard let base = text.baseAddress else { return }
                 let count = text.count
                 var position = 0
+                // Where the delimiters, line feeds and quotes of 64 bytes from `maskStart` are (bit i: byte
+                // `maskStart + i`): an unquoted field ends at the first one at or after its start, found with a shift
+                // and a bit count instead of a byte-by-byte search (fields here average 9 bytes).
+                var maskStart = -64, mask: UInt64 = 0
+                @inline(__always) func nextStructural(from position: Int) -> Int {
+                    var from = position
+                    while true {
+                        if from &- maskStart >= 64 || from < maskStart {
+                            maskStart = from
+                            mask = ByteScan.matchMask(of: delimiter, 0x0A, quote, in: base, at: from, end: count)
+                        }
+                        let ahead = mask & (~0 << UInt64(from &- maskStart))
+                        if ahead != 0 { return maskStart &+ ahead.trailingZeroBitCount }
+                        if maskStart &+ 64 >= count { return count }
+                        from = maskStart &+ 64
+                    }
+                }
                 records: while position < count {
                     let recordLine = lines
                     let recordStart = used
@@ -170,7 +187,7 @@ public struct DelimitedChunk: @unchecked Sendable {
                         }
                         // An unquoted field: up to the delimiter or the line feed.
                         let fieldStart = position
-                        position = ByteScan.first(of: delimiter, 0x0A, quote, in: base, from: position, end: count)
+                        position = nextStructural(from: position)
                         let byte: UInt8 = position < count ? base[position] : 0
                         if position < count && byte == quote {
                             outcome = .irregular
