@@ -149,22 +149,22 @@ struct LaneState {
     }
 
     // The plan, flattened into arrays of plain values.
-    private let sources: [Int]
-    private let kinds: [Kind]
+    private let sources: FlatArray<Int>
+    private let kinds: FlatArray<Kind>
     /// Per chain: the memo index, band width, scale or time unit of its single step.
-    private let parameters: [Int]
+    private let parameters: FlatArray<Int>
     /// Per chain: the rule its single step belongs to (statistics).
     private let ruleOf: [Int]
     private let steps: [[ColumnarPlan.Step]]
     /// Chains with steps, and the k-anonymity chains.
-    private let stepChains: [Int]
+    private let stepChains: FlatArray<Int>
     /// The pseudonymizing chains whose memo is a ``ShortKeyMemo`` (values of up to 16 bytes): their buckets are
     /// prefetched ahead of the row.
-    private let memoChains: [Int]
-    private let classChains: [Int]
-    private let output: [Int]
+    private let memoChains: FlatArray<Int>
+    private let classChains: FlatArray<Int>
+    private let output: FlatArray<Int>
     /// The output columns the PII gate scans (none when it is off).
-    private let gateColumns: [Int]
+    private let gateColumns: FlatArray<Int>
     private let names: [String]
     private let kAnonymity: (rule: Int, k: Int, fail: Bool)?
     private let gateMode: PIIGateMode
@@ -208,7 +208,7 @@ struct LaneState {
     /// (``PIIScanner/mayHoldPersonalData(raw:)``), decided once per distinct value. Per gate column: the
     /// quasi-identifier whose value it scans, or -1.
     private var columnMayHold: [[Bool]] = []
-    private let gateClassColumn: [Int]
+    private let gateClassColumn: FlatArray<Int>
 
     /// The current row's values of chains with steps, in `arena` (where each one lies: ``RowScratch/spans``).
     private var arena = RawBytes()
@@ -227,17 +227,17 @@ struct LaneState {
     }
 
     init(plan: ColumnarPlan) {
-        sources = plan.chains.map(\.source)
+        sources = FlatArray(plan.chains.map(\.source))
         steps = plan.chains.map(\.steps)
-        stepChains = plan.evaluated.filter { !plan.chains[$0].steps.isEmpty }
-        classChains = plan.kAnonymity?.chains ?? []
+        stepChains = FlatArray(plan.evaluated.filter { !plan.chains[$0].steps.isEmpty })
+        classChains = FlatArray(plan.kAnonymity?.chains ?? [])
         columnRaw = classChains.map { _ in ByteTable(capacity: 64) }
         columnMap = classChains.map { _ in [] }
         columnCanonical = classChains.map { _ in ByteTable(capacity: 64) }
         columnMayHold = classChains.map { _ in [] }
-        output = plan.output
-        gateColumns = plan.gateMode == .off ? [] : plan.scanned.indices.filter { plan.scanned[$0] }
-        gateClassColumn = gateColumns.map { [classChains, output] column in classChains.firstIndex(of: output[column]) ?? -1 }
+        output = FlatArray(plan.output)
+        gateColumns = FlatArray(plan.gateMode == .off ? [] : plan.scanned.indices.filter { plan.scanned[$0] })
+        gateClassColumn = FlatArray(gateColumns.map { [classChains, output] column in classChains.firstIndex(of: output[column]) ?? -1 })
         gateMemo = gateColumns.map { _ in ByteTable(capacity: 1024) }
         gateSets = gateColumns.map { _ in [] }
         names = plan.outputSchema.fields.map(\.name)
@@ -283,9 +283,9 @@ struct LaneState {
         }
         self.memos = memos
         self.redactors = redactors
-        self.kinds = kinds
-        self.parameters = parameters
-        memoChains = plan.evaluated.filter { kinds[$0] == .pseudonymize && memos[parameters[$0]].length <= 16 }
+        self.kinds = FlatArray(kinds)
+        self.parameters = FlatArray(parameters)
+        memoChains = FlatArray(plan.evaluated.filter { kinds[$0] == .pseudonymize && memos[parameters[$0]].length <= 16 })
         self.ruleOf = ruleOf
     }
 
@@ -404,11 +404,25 @@ struct LaneState {
                 }
                 for dialect in 0 ..< dialectCount {
                     let delimiter = delimiters[dialect]
+                    // The row is written through a local pointer, the room checked against a local limit: the
+                    // buffer's count and capacity, behind a pointer, were loaded and stored again for every field.
+                    var out = texts[dialect].end, limit = texts[dialect].limit
                     for column in output.indices {
-                        if column > 0 { texts[dialect].append(delimiter) }
                         let (bytes, _) = value(output[column], base: base, fields: fields, arena: values, row: row)
-                        appendCSVField(bytes, delimiter: delimiter, to: &texts[dialect])
+                        let room = csvFieldRoom(bytes.count) &+ 1
+                        if _slowPath(limit - out < room) {
+                            texts[dialect].advance(to: out)
+                            texts[dialect].reserve(room)
+                            out = texts[dialect].end
+                            limit = texts[dialect].limit
+                        }
+                        if column > 0 {
+                            out.pointee = delimiter
+                            out += 1
+                        }
+                        out += writeCSVField(bytes, delimiter: delimiter, at: out)
                     }
+                    texts[dialect].advance(to: out)
                     if let word = row.terminatorWords[dialect] {
                         texts[dialect].append(word: word, count: row.terminatorCounts[dialect])
                     } else {

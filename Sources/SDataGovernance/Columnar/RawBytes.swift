@@ -39,6 +39,14 @@ public struct RawBytes: @unchecked Sendable {
     @inline(__always)
     var end: UnsafeMutablePointer<UInt8> { base + count }
 
+    /// Where the room ends (after ``reserve(_:)``: ``end`` plus at least the bytes reserved).
+    @inline(__always)
+    var limit: UnsafeMutablePointer<UInt8> { base + capacity }
+
+    /// Counts the bytes written through a pointer from ``end`` up to `position`.
+    @inline(__always)
+    mutating func advance(to position: UnsafeMutablePointer<UInt8>) { count = position - base }
+
     /// Counts `written` bytes put at ``end``.
     @inline(__always)
     mutating func advance(_ written: Int) { count &+= written }
@@ -100,37 +108,45 @@ public struct RawBytes: @unchecked Sendable {
     }
 }
 
-/// Appends `bytes` as one CSV field: RFC 4180 minimal quoting (quoted only when it holds the delimiter, a quote, CR
-/// or LF; quotes doubled), as ``SDataCore/CSVQuoting`` writes it.
+/// Writes `bytes` at `target` as one CSV field, RFC 4180 minimal quoting (quoted only when it holds the delimiter,
+/// a quote, CR or LF; quotes doubled), as ``SDataCore/CSVQuoting`` writes it; returns how many bytes it wrote.
+/// `target` has room for ``csvFieldRoom(_:)`` bytes: the field is copied in whole words (a value of up to 16 bytes —
+/// most of them — with one or two loads and stores and no loop), and checked for the four bytes on the way; it is
+/// rewritten quoted in the rare case it must be.
 @inline(__always)
-func appendCSVField(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8, to output: inout RawBytes) {
+func writeCSVField(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8, at target: UnsafeMutablePointer<UInt8>) -> Int {
     let count = bytes.count
-    guard count > 0 else { return }
-    output.reserve(count * 2 + 2)
-    // Copied and checked in one pass, eight bytes at a time; rewritten quoted in the rare case it must be.
+    guard count > 0 else { return 0 }
     let source = bytes.baseAddress!
-    let target = UnsafeMutableRawPointer(output.end)
-    var special = false
-    var position = 0
+    let output = UnsafeMutableRawPointer(target)
     let marks = (ByteScan.splat(delimiter), ByteScan.splat(0x22), ByteScan.splat(0x0A), ByteScan.splat(0x0D))
-    while position + 8 <= count {
-        let word = source.loadUnaligned(fromByteOffset: position, as: UInt64.self)
-        target.storeBytes(of: word, toByteOffset: position, as: UInt64.self)
-        if ByteScan.zeroMarks(word ^ marks.0) | ByteScan.zeroMarks(word ^ marks.1) | ByteScan.zeroMarks(word ^ marks.2)
-            | ByteScan.zeroMarks(word ^ marks.3) != 0 { special = true }
-        position += 8
+    @inline(__always) func special(_ word: UInt64) -> UInt64 {
+        ByteScan.zeroMarks(word ^ marks.0) | ByteScan.zeroMarks(word ^ marks.1) | ByteScan.zeroMarks(word ^ marks.2)
+            | ByteScan.zeroMarks(word ^ marks.3)
     }
-    while position < count {
-        let byte = source.load(fromByteOffset: position, as: UInt8.self)
-        target.storeBytes(of: byte, toByteOffset: position, as: UInt8.self)
-        if byte == delimiter || byte == 0x22 || byte == 0x0A || byte == 0x0D { special = true }
-        position += 1
+    var found: UInt64
+    if count <= 8 {
+        // Only the value's own bytes count (the padding is zero, which a NUL delimiter would match); a mark is never
+        // set below a real match, so the padding's cannot reach them.
+        let word = ByteScan.loadPartial(source, count)
+        output.storeBytes(of: word, as: UInt64.self)
+        found = special(word) & (count == 8 ? ~0 : (1 << UInt64(8 &* count)) &- 1)
+    } else {
+        // Whole words, then the last eight bytes (overlapping the words before: rewritten with the same bytes).
+        found = 0
+        var position = 0
+        while position + 8 < count {
+            let word = source.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            output.storeBytes(of: word, toByteOffset: position, as: UInt64.self)
+            found |= special(word)
+            position += 8
+        }
+        let last = source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        output.storeBytes(of: last, toByteOffset: count - 8, as: UInt64.self)
+        found |= special(last)
     }
-    guard special else {
-        output.advance(count)
-        return
-    }
-    var quoted = output.end
+    if _fastPath(found == 0) { return count }
+    var quoted = target
     quoted[0] = 0x22
     quoted += 1
     for byte in bytes {
@@ -142,6 +158,10 @@ func appendCSVField(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8, to output
         quoted += 1
     }
     quoted[0] = 0x22
-    output.advance(quoted - output.end + 1)
+    return quoted + 1 - target
 }
 
+/// The room ``writeCSVField(_:delimiter:at:)`` needs for a value of `count` bytes: every byte doubled, two quotes,
+/// and a word of slack for the word stores.
+@inline(__always)
+func csvFieldRoom(_ count: Int) -> Int { 2 &* count &+ 10 }
