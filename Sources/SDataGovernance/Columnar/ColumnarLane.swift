@@ -204,6 +204,8 @@ struct LaneState {
     private var columnRaw: [ByteTable] = []
     private var columnMap: [[UInt32]] = []
     private var columnCanonical: [ByteTable] = []
+    /// The values seen last, in front of `columnRaw` and `columnMap`.
+    private let valueCache: ValueCache
     /// Per quasi-identifier, by raw id: whether the PII gate's prefilter lets the value through
     /// (``PIIScanner/mayHoldPersonalData(raw:)``), decided once per distinct value. Per gate column: the
     /// quasi-identifier whose value it scans, or -1.
@@ -221,7 +223,7 @@ struct LaneState {
     private init() {
         sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; memoChains = []; classChains = []
         columnRaw = []; columnMap = []; columnCanonical = []; columnMayHold = []; gateClassColumn = []
-        output = []; gateColumns = []; names = []
+        output = []; gateColumns = []; names = []; valueCache = ValueCache(columns: 0)
         kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []
         gateMemo = []; gateSets = []
     }
@@ -235,6 +237,7 @@ struct LaneState {
         columnMap = classChains.map { _ in [] }
         columnCanonical = classChains.map { _ in ByteTable(capacity: 64) }
         columnMayHold = classChains.map { _ in [] }
+        valueCache = ValueCache(columns: classChains.count)
         output = FlatArray(plan.output)
         gateColumns = FlatArray(plan.gateMode == .off ? [] : plan.scanned.indices.filter { plan.scanned[$0] })
         gateClassColumn = FlatArray(gateColumns.map { [classChains, output] column in classChains.firstIndex(of: output[column]) ?? -1 })
@@ -571,6 +574,22 @@ struct LaneState {
     /// are. The canonical table is keyed by exactly that: the length (four bytes), then the NFC form.
     @inline(__always)
     private mutating func classPart(_ bytes: UnsafeRawBufferPointer, column: Int, row: RowScratch) -> UInt32 {
+        let length = bytes.count
+        guard length <= ValueCache.maximumLength else { return dictionaryPart(bytes, column: column, row: row) }
+        let words = ValueCache.words(bytes)
+        let entry = valueCache.entry(column: column, words: words, length: length)
+        if ValueCache.holds(entry, words, length: length) {
+            row.rawIds[column] = Int(entry.pointee.raw)
+            return entry.pointee.canonical
+        }
+        let canonical = dictionaryPart(bytes, column: column, row: row)
+        entry.pointee = ValueCache.Entry(words: words, length: UInt32(truncatingIfNeeded: length),
+                                         raw: UInt32(truncatingIfNeeded: row.rawIds[column]), canonical: canonical)
+        return canonical
+    }
+
+    /// ``classPart(_:column:row:)`` through the column's dictionaries.
+    private mutating func dictionaryPart(_ bytes: UnsafeRawBufferPointer, column: Int, row: RowScratch) -> UInt32 {
         let (raw, inserted) = columnRaw[column].insert(bytes)
         row.rawIds[column] = raw
         if inserted {
@@ -647,6 +666,7 @@ struct LaneState {
         gateMemo = gateMemo.map { _ in ByteTable(capacity: 1) }
         gateSets = gateSets.map { _ in [] }
         columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
+        valueCache.removeAll()
         columnMap = columnMap.map { _ in [] }
         columnMayHold = columnMayHold.map { _ in [] }
         arena = RawBytes(capacity: 0)
@@ -658,6 +678,7 @@ struct LaneState {
         classSizes = []
         classParts = []
         columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
+        valueCache.removeAll()
         columnCanonical = columnCanonical.map { _ in ByteTable(capacity: 1) }
     }
 
