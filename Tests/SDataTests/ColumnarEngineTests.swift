@@ -146,6 +146,19 @@ struct ColumnarEngineTests {
         try await Self.expectSame(spec, input)
     }
 
+    /// Delimiters that the byte kernels themselves write (timestamps' `:` and `-`, decimals' `.`, hex's `a`): the
+    /// kernels' values are then quoted like any other, as the row engine quotes them.
+    @Test(arguments: [":", "-", ".", "a", ";"])
+    func delimitersInTheKernelsOutputAreQuoted(delimiter: String) async throws {
+        var generator = AdversarialCSV(seed: 21)
+        let spec = Self.tracingSpec.replacingOccurrences(of: "k: 5", with: "k: 2")
+            .replacingOccurrences(of: "formats: [csv, csv-excel]", with: "formats: [csv, csv-excel]\n  csv: { delimiter: \"\(delimiter)\" }")
+        #expect(spec.contains("delimiter"))
+        let outcome = try await Self.expectSame(spec, generator.file(rows: 200))
+        #expect(outcome.status == "published", "\(outcome.error ?? "")")
+        #expect(outcome.rowsOut > 0)
+    }
+
     /// Random adversarial files through the tracing rules: identical output, report and counts.
     @Test(arguments: [1, 2, 3, 4, 5, 6])
     func randomAdversarialFilesPublishTheSameBytes(seed: UInt64) async throws {

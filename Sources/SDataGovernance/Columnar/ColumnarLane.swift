@@ -204,8 +204,11 @@ struct LaneState {
     private var columnRaw: [ByteTable] = []
     private var columnMap: [[UInt32]] = []
     private var columnCanonical: [ByteTable] = []
-    /// The values seen last, in front of `columnRaw` and `columnMap`.
+    /// The values seen last, in front of `columnRaw` and `columnMap`; per gate column, the finding sets of the
+    /// values seen last (in the entries' `raw`), in front of the prefilter and `gateMemo`. A value's finding set
+    /// depends on its bytes alone, and set ids are never reused.
     private let valueCache: ValueCache
+    private let gateCache: ValueCache
     /// Per quasi-identifier, by raw id: whether the PII gate's prefilter lets the value through
     /// (``PIIScanner/mayHoldPersonalData(raw:)``), decided once per distinct value. Per gate column: the
     /// quasi-identifier whose value it scans, or -1.
@@ -223,7 +226,7 @@ struct LaneState {
     private init() {
         sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; memoChains = []; classChains = []
         columnRaw = []; columnMap = []; columnCanonical = []; columnMayHold = []; gateClassColumn = []
-        output = []; gateColumns = []; names = []; valueCache = ValueCache(columns: 0)
+        output = []; gateColumns = []; names = []; valueCache = ValueCache(columns: 0); gateCache = ValueCache(columns: 0)
         kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []
         gateMemo = []; gateSets = []
     }
@@ -242,6 +245,7 @@ struct LaneState {
         gateColumns = FlatArray(plan.gateMode == .off ? [] : plan.scanned.indices.filter { plan.scanned[$0] })
         gateClassColumn = FlatArray(gateColumns.map { [classChains, output] column in classChains.firstIndex(of: output[column]) ?? -1 })
         gateMemo = gateColumns.map { _ in ByteTable(capacity: 1024) }
+        gateCache = ValueCache(columns: gateColumns.count)
         gateSets = gateColumns.map { _ in [] }
         names = plan.outputSchema.fields.map(\.name)
         kAnonymity = plan.kAnonymity.map { ($0.rule, $0.k, $0.fail) }
@@ -325,6 +329,8 @@ struct LaneState {
         }
         let classKey = row.classKey, texts = row.texts
         let dialectCount = dialects.count, delimiters = dialects.map(\.delimiter)
+        // Per dialect: whether no byte a kernel writes is its delimiter (then kernel values need no quotes).
+        let kernelPlain = delimiters.map { !LaneState.kernelAlphabet.contains($0) }
         // The loops run in this method's body, not in closures: a closure capturing `self` would copy the state to
         // call its non-mutating methods. The chunk outlives the pointers.
         // Rows ahead of the current one whose pseudonym-memo buckets are prefetched, and rows a class waits before
@@ -397,16 +403,31 @@ struct LaneState {
                     if classColumn >= 0, !columnMayHold[classColumn][row.rawIds[classColumn]] { continue }
                     let (bytes, null) = value(output[gateColumns[column]], base: base, fields: fields,
                                               arena: values, row: row)
-                    if !null, PIIScanner.mayHoldPersonalData(raw: bytes) {
-                        let set = findingSet(bytes, number: column, scanner: scanner)
-                        if set != 0 {
-                            findings.append(UInt32(truncatingIfNeeded: number * gateCount + column))
-                            findings.append(set)
+                    if null { continue }
+                    let set: UInt32
+                    if bytes.count <= ValueCache.maximumLength {
+                        // A short value seen lately (a merchant, a source) has its finding set in the cache: the
+                        // prefilter does not run again (Hangul text always took its byte loop).
+                        let words = ValueCache.words(bytes)
+                        let entry = gateCache.entry(column: column, words: words, length: bytes.count)
+                        if ValueCache.holds(entry, words, length: bytes.count) {
+                            set = entry.pointee.raw
+                        } else {
+                            set = PIIScanner.mayHoldPersonalData(raw: bytes)
+                                ? findingSet(bytes, number: column, scanner: scanner) : 0
+                            entry.pointee = ValueCache.Entry(words: words, length: UInt32(truncatingIfNeeded: bytes.count),
+                                                             raw: set, canonical: 0)
                         }
+                    } else {
+                        set = PIIScanner.mayHoldPersonalData(raw: bytes) ? findingSet(bytes, number: column, scanner: scanner) : 0
+                    }
+                    if set != 0 {
+                        findings.append(UInt32(truncatingIfNeeded: number * gateCount + column))
+                        findings.append(set)
                     }
                 }
                 for dialect in 0 ..< dialectCount {
-                    let delimiter = delimiters[dialect]
+                    let delimiter = delimiters[dialect], plainKernels = kernelPlain[dialect]
                     // The row is written through a local pointer, the room checked against a local limit: the
                     // buffer's count and capacity, behind a pointer, were loaded and stored again for every field.
                     var out = texts[dialect].end, limit = texts[dialect].limit
@@ -423,7 +444,13 @@ struct LaneState {
                             out.pointee = delimiter
                             out += 1
                         }
-                        out += writeCSVField(bytes, delimiter: delimiter, at: out)
+                        if plainKernels && row.kernelMade[output[column]] && !bytes.isEmpty {
+                            // Nothing in a kernel's output needs quotes: copied as it is.
+                            ByteScan.copy(from: bytes.baseAddress.unsafelyUnwrapped, to: out, count: bytes.count)
+                            out += bytes.count
+                        } else {
+                            out += writeCSVField(bytes, delimiter: delimiter, at: out)
+                        }
                     }
                     texts[dialect].advance(to: out)
                     if let word = row.terminatorWords[dialect] {
@@ -564,7 +591,7 @@ struct LaneState {
         start = row.spans[chain &* 2]
         end = row.spans[chain &* 2 &+ 1]
         guard end > start else { return (UnsafeRawBufferPointer(start: nil, count: 0), end < start) }
-        return (UnsafeRawBufferPointer(rebasing: arena[start ..< end]), false)
+        return (UnsafeRawBufferPointer(start: arena.baseAddress.unsafelyUnwrapped + start, count: end &- start), false)
     }
 
     /// The canonical id of quasi-identifier `column`'s value, one part of the class key.
@@ -664,6 +691,7 @@ struct LaneState {
             PseudonymMemo(table: ByteTable(capacity: 1), short: ShortKeyMemo(capacity: 1), mac: $0.mac, length: $0.length)
         }
         gateMemo = gateMemo.map { _ in ByteTable(capacity: 1) }
+        gateCache.removeAll()
         gateSets = gateSets.map { _ in [] }
         columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
         valueCache.removeAll()
@@ -701,26 +729,33 @@ struct LaneState {
         let from = arena.count
         var changed = true
         var null = false
+        // Whether a byte kernel wrote the value: then it holds digits, hex, `-+.:TZ` alone.
+        var kernel = false
+        defer { row.kernelMade[chain] = kernel }
         switch kinds[chain] {
         case .verbatim:
             return
         case .pseudonymize:
             pseudonymize(parameters[chain], input, into: &arena)
+            kernel = true
         case .band:
             if let number = TextKernels.integer(input) {
                 LaneState.appendBand(number, width: parameters[chain], to: &arena)
                 changed = !arena.suffix(from: from, equals: input)
+                kernel = true
             } else {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
         case .decimals:
             let scale = parameters[chain]
-            if !arena.write(bound: input.count + scale + 3, { TextKernels.fixed(input, scale: scale, into: $0) }) {
+            kernel = arena.write(bound: input.count + scale + 3, { TextKernels.fixed(input, scale: scale, into: $0) })
+            if !kernel {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
         case .truncate:
             let unit = units[parameters[chain]]
-            if !arena.write(bound: 25, { TextKernels.truncatedDateTime(input, unit: unit, into: $0) }) {
+            kernel = arena.write(bound: 25, { TextKernels.truncatedDateTime(input, unit: unit, into: $0) })
+            if !kernel {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
         case .single:
@@ -803,6 +838,9 @@ struct LaneState {
 
     /// `generalize: { band: width }` of an integer: `low-high`, as the row engine writes it.
     @inline(__always)
+    /// Every byte the byte kernels write (pseudonyms in hex, bands, fixed decimals, truncated timestamps).
+    static let kernelAlphabet = Set(Array("0123456789abcdefABCDEF-+.:TZ".utf8))
+
     static func appendBand(_ number: Int64, width: Int, to output: inout RawBytes) {
         let wide = Int64(width)
         let low = GeneralizeRule.floorDivide(number, wide) * wide
@@ -895,6 +933,8 @@ struct RowScratch {
     let pendingKeys: UnsafeMutablePointer<UInt32>
     /// Per dialect: the formatted rows, and its line terminator as one word (``ColumnarLane/Dialect/terminatorWord``).
     let texts: UnsafeMutablePointer<RawBytes>
+    /// Per chain: whether a byte kernel made its current value (``LaneState/kernelAlphabet`` only).
+    let kernelMade: UnsafeMutablePointer<Bool>
     let terminatorWords: [UInt64?]
     let terminatorCounts: [Int]
     private let chains: Int, rules: Int, classColumns: Int, dialects: Int
@@ -916,6 +956,8 @@ struct RowScratch {
         pendingIndex.initialize(repeating: -1, count: 4)
         pendingKeys = .allocate(capacity: 4 * classColumns)
         pendingKeys.initialize(repeating: 0, count: 4 * classColumns)
+        kernelMade = .allocate(capacity: chains)
+        kernelMade.initialize(repeating: false, count: chains)
         texts = .allocate(capacity: dialects.count)
         for number in dialects.indices { (texts + number).initialize(to: RawBytes(capacity: capacity)) }
         terminatorWords = dialects.map(\.terminatorWord)
@@ -929,6 +971,7 @@ struct RowScratch {
         rawIds.deinitialize(count: classColumns).deallocate()
         pendingIndex.deinitialize(count: 4).deallocate()
         pendingKeys.deinitialize(count: 4 * classColumns).deallocate()
+        kernelMade.deinitialize(count: chains).deallocate()
         texts.deinitialize(count: dialects).deallocate()
     }
 }
