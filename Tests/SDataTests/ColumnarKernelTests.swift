@@ -241,7 +241,8 @@ struct ColumnarKernelTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for round in 0..<60 {
             var text = ""
-            let pieces = ["a", "", "\"x,y\"", "\"q\"\"q\"", "강남", "\"line\nbreak\"", "12", "\"\"", " sp "]
+            let pieces = ["a", "", "\"x,y\"", "\"q\"\"q\"", "강남", "\"line\nbreak\"", "12", "\"\"", " sp ", "\r", "a\rb",
+                          "long value of more than sixty-four bytes so that one field spans two of the parser masks"]
             let end = round % 3 == 0 ? "\r\n" : "\n"
             for _ in 0..<(1 + random.below(30)) {
                 if random.below(12) == 0 { text += end }
@@ -275,6 +276,35 @@ struct ColumnarKernelTests {
                 start = stop
             }
             #expect(parsed == expected, "round \(round): \(text.debugDescription)")
+        }
+    }
+
+    /// Records one field wider or narrower than the header, after well-formed ones of every kind: the parser stops
+    /// at the first, naming its line (0-based in the chunk) and field count; blank lines in between are skipped.
+    @Test func chunkParserReportsTheFirstRecordOfAnotherWidth() {
+        var random = Random(state: 31)
+        let pieces = ["a", "", "\"x,y\"", "강남", "\"line\nbreak\"", "12", "\r"]
+        for _ in 0..<400 {
+            let width = 1 + random.below(5)
+            var text = "", line = 0
+            let good = random.below(20)
+            for _ in 0..<good {
+                if width > 1 && random.below(8) == 0 {
+                    text += "\n"
+                    line += 1
+                }
+                let fields = (0..<width).map { _ in pieces[random.below(pieces.count)] }
+                text += fields.joined(separator: ",") + (random.below(2) == 0 ? "\n" : "\r\n")
+                line += 1 + fields.filter { $0.contains("\n") }.count
+            }
+            let other = max(1, width + (random.below(2) == 0 ? -1 : 1))
+            let widthChanges = other != width && !(other == 1 && width > 1)
+            text += (0..<other).map { _ in "v" }.joined(separator: ",") + "\n" + "x\n"
+            var chunk = DelimitedChunk(bytes: Array(text.utf8), width: width)
+            let outcome = chunk.parse(delimiter: 0x2C, quote: 0x22, isLast: true)
+            if widthChanges {
+                #expect(outcome == .wrongWidth(line: line, fields: other), "\(text.debugDescription)")
+            }
         }
     }
 

@@ -122,7 +122,21 @@ public struct DelimitedChunk: @unchecked Sendable {
                         from = maskStart &+ 64
                     }
                 }
+                // Records of unquoted fields ending at a line feed — nearly all of them — take a lean loop first
+                // (``parseLean``); anything else (a quote, a wider or narrower record, the text's end) is decided by
+                // the general path below, one record at a time, exactly as before.
+                let leanRecords = expected > 0 && delimiter != 0x0A && delimiter != 0x0D && delimiter != quote
+                    && quote != 0x0A && quote != 0x0D
                 records: while position < count {
+                    if leanRecords {
+                        let done = DelimitedChunk.parseLean(base, count: count, position: &position, spans: spanBase,
+                                                            used: &used, capacity: capacity, width: expected,
+                                                            delimiter: delimiter, quote: quote,
+                                                            maskStart: &maskStart, mask: &mask)
+                        rows += done
+                        lines += done
+                        if position >= count { break records }
+                    }
                     let recordLine = lines
                     let recordStart = used
                     var fields = 0
@@ -230,6 +244,61 @@ public struct DelimitedChunk: @unchecked Sendable {
         self.rows = rows
         lineFeeds = lines
         return outcome
+    }
+
+    /// Parses records from `position` for as long as they are lean — `width` unquoted fields, the last ending at a
+    /// line feed (a CR before it dropped), room for them in `spans` — and returns how many it parsed; `position`,
+    /// `used` and the mask then stand after the last one. Every value the loop needs lives in a local (the general
+    /// path's state is captured by the closure that fills the spans, and kept in memory): one mask lookup, one byte
+    /// test and one span per field.
+    @inline(__always)
+    static func parseLean(_ base: UnsafePointer<UInt8>, count: Int, position: inout Int, spans: UnsafeMutablePointer<Int32>,
+                          used: inout Int, capacity: Int, width: Int, delimiter: UInt8, quote: UInt8,
+                          maskStart: inout Int, mask: inout UInt64) -> Int {
+        var next = position, filled = used, blockStart = maskStart, block = mask, rows = 0
+        defer {
+            position = next
+            used = filled
+            maskStart = blockStart
+            mask = block
+        }
+        records: while next < count && filled + 2 * width <= capacity {
+            var fieldStart = next, fields = 0, written = filled
+            while true {
+                // The first delimiter, line feed or quote at or after the field's start.
+                var from = fieldStart, end = 0
+                while true {
+                    if from &- blockStart >= 64 || from < blockStart {
+                        blockStart = from
+                        block = ByteScan.matchMask(of: delimiter, 0x0A, quote, in: base, at: from, end: count)
+                    }
+                    let ahead = block & (~0 << UInt64(from &- blockStart))
+                    if ahead != 0 {
+                        end = blockStart &+ ahead.trailingZeroBitCount
+                        break
+                    }
+                    if blockStart &+ 64 >= count { return rows }
+                    from = blockStart &+ 64
+                }
+                let byte = base[end]
+                if byte == quote || fields == width { return rows }
+                fields += 1
+                var fieldEnd = end
+                if byte != delimiter, fieldEnd > fieldStart, base[fieldEnd &- 1] == 0x0D { fieldEnd -= 1 }
+                let null = fieldEnd == fieldStart
+                spans[written] = null ? 0 : Int32(truncatingIfNeeded: fieldStart)
+                spans[written &+ 1] = null ? -1 : Int32(truncatingIfNeeded: fieldEnd)
+                written &+= 2
+                fieldStart = end &+ 1
+                if byte == delimiter { continue }
+                guard fields == width else { return rows }
+                rows += 1
+                filled = written
+                next = fieldStart
+                continue records
+            }
+        }
+        return rows
     }
 
     /// The bytes of field (`row`, `column`); empty for null.
