@@ -17,6 +17,8 @@ public enum TextKernels {
     public static func fixed(_ text: UnsafeRawBufferPointer, scale: Int, into output: UnsafeMutablePointer<UInt8>) -> Int {
         let count = text.count
         guard count > 0, count <= 40, scale >= 0, scale <= 17 else { return -1 }
+        let short = shortFixed(text, scale: scale, into: output)
+        if short >= 0 { return short }
         var index = 0
         let negative = text[0] == UInt8(ascii: "-")
         if negative { index = 1 }
@@ -114,6 +116,49 @@ public enum TextKernels {
             }
         }
         return written
+    }
+
+    /// ``fixed(_:scale:into:)`` for the common shape — `[-]digits.digits` without leading zeros, more fraction
+    /// digits than `scale` (at least 1), at most 15 significant — in one pass: the kept part copied as it is, the
+    /// rounding decided by the dropped digits by the same rules as the general path. Declines (-1) anything else: a
+    /// dropped part of exactly one half (the general path compares the binary value), a carry past the first digit.
+    @inline(__always)
+    static func shortFixed(_ text: UnsafeRawBufferPointer, scale: Int, into output: UnsafeMutablePointer<UInt8>) -> Int {
+        let count = text.count
+        guard scale >= 1, count <= 24, let raw = text.baseAddress else { return -1 }
+        let base = raw.assumingMemoryBound(to: UInt8.self)
+        let first = base[0] == UInt8(ascii: "-") ? 1 : 0
+        var index = first
+        while index < count, base[index] &- 48 < 10 { index &+= 1 }
+        let point = index
+        guard point > first, point < count, base[point] == UInt8(ascii: "."),
+              base[first] != 48 || point &- first == 1 else { return -1 }
+        index = point &+ 1
+        while index < count, base[index] &- 48 < 10 { index &+= 1 }
+        let fractionDigits = count &- point &- 1
+        let integerDigits = base[first] == 48 ? 0 : point &- first
+        guard index == count, fractionDigits > scale, integerDigits &+ fractionDigits <= 15 else { return -1 }
+        let kept = point &+ 1 &+ scale
+        ByteScan.copy(from: base, to: output, count: kept)
+        let next = base[kept]
+        if next < UInt8(ascii: "5") { return kept }
+        if next == UInt8(ascii: "5") {
+            var rest = kept &+ 1
+            while rest < count, base[rest] == 48 { rest &+= 1 }
+            guard rest < count else { return -1 }
+        }
+        var position = kept &- 1
+        while position >= first {
+            let digit = output[position]
+            if digit == UInt8(ascii: "9") {
+                output[position] = 48
+            } else if digit != UInt8(ascii: ".") {
+                output[position] = digit &+ 1
+                return kept
+            }
+            position &-= 1
+        }
+        return -1
     }
 
     /// Runs a pointer kernel on `bound` bytes of room at the end of `output`, keeping what it wrote; false when it
