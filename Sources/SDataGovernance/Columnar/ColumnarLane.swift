@@ -490,7 +490,14 @@ struct LaneState {
         var kept = [Bool](repeating: true, count: rows)
         // The next finding not yet read.
         var finding = 0
+        // The class sizes are read in row order at random places (hundreds of kilobytes): each row's is asked for
+        // eight rows ahead, or waiting for it was most of this loop (`perf`, 1M rows: 56 % of it).
+        let ahead = 8
         for row in 0 ..< rows {
+            if hasClasses, row &+ ahead < rows {
+                let later = word(classBase &+ row &+ ahead)
+                if later < sizes.count { sizes.withUnsafeBufferPointer { sdata_prefetch_read($0.baseAddress! + later) } }
+            }
             // Findings of rows dropped by k-anonymity are passed over (they are counted for published rows only).
             while finding < findingCount && word(findingsBase + 2 * finding) < row * gateCount { finding += 1 }
             if let kAnonymity {
