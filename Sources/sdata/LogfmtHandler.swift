@@ -23,7 +23,7 @@ struct LogfmtHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var fields = [("time", ISO8601DateFormatter().string(from: Date())), ("level", event.level.rawValue),
+        var fields = [("time", UTCTimestamp.format(Date().timeIntervalSince1970, milliseconds: false)), ("level", event.level.rawValue),
                       ("msg", "\(event.message)")]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
