@@ -1,6 +1,7 @@
 import CSDataIntrinsics
 
-/// Eight-bytes-at-a-time searches for the columnar engine's parser and writers ("SWAR": SIMD within a register).
+/// Byte searches for the columnar engine's parser and writers: eight bytes at a time in a word ("SWAR": SIMD within a
+/// register), or sixteen and sixty-four with vector compares.
 ///
 /// `(word - 0x01…01) & ~word & 0x80…80` marks the zero bytes of `word` (and possibly bytes above the first one, never
 /// below), so the lowest mark is exact: the first match.
@@ -53,25 +54,6 @@ public enum ByteScan {
             target.storeBytes(of: source.load(fromByteOffset: count - 1, as: UInt8.self), toByteOffset: count - 1,
                               as: UInt8.self)
         }
-    }
-
-    /// The offset of the first of `a`, `b` or `c` in `base[from ..< end]`, or `end`.
-    @inline(__always)
-    public static func first(of a: UInt8, _ b: UInt8, _ c: UInt8, in base: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
-        var position = from
-        let sa = splat(a), sb = splat(b), sc = splat(c)
-        while position + 8 <= end {
-            let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
-            let marks = zeroMarks(word ^ sa) | zeroMarks(word ^ sb) | zeroMarks(word ^ sc)
-            if marks != 0 { return position + marks.trailingZeroBitCount >> 3 }
-            position += 8
-        }
-        while position < end {
-            let byte = base[position]
-            if byte == a || byte == b || byte == c { return position }
-            position += 1
-        }
-        return end
     }
 
     /// The bytes of `base[start ..< min(start + 64, end)]` that equal `a`, `b` or `c`, as the bits of a word (byte
