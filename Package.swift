@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "SDataTests",
             dependencies: [
-                "SDataCore", "SDataPluginAPI", "SDataSpec", "SDataGovernance", "SDataCatalog",
+                "SDataCore", "CSDataIntrinsics", "SDataPluginAPI", "SDataSpec", "SDataGovernance", "SDataCatalog",
                 "SDataRunner", "SDataBuiltins", "SDataHTTP", "SDataServer", "FileSource", "sdata",
                 "SeoulOpenAPI", "DataGoKr", "DataTaipei", "DataGovSG", "HTTPJSON", "XMLFeed", "RSSAtom", "Singer",
                 .product(name: "Hummingbird", package: "hummingbird"),

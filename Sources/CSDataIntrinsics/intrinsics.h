@@ -3,11 +3,25 @@
 #ifndef SDATA_INTRINSICS_H
 #define SDATA_INTRINSICS_H
 
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE // O_DIRECT (before the first C library header)
+#endif
+#include <fcntl.h>
 #include <stdint.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
 #endif
+
+/// `open(2)`'s `O_DIRECT` (writes from the process's buffer straight to the device, past the page cache), whose value
+/// differs between processors and which Swift's Glibc module does not declare; 0 where the system has none.
+static inline int sdata_open_direct(void) {
+#if defined(O_DIRECT)
+    return O_DIRECT;
+#else
+    return 0;
+#endif
+}
 
 /// Asks the processor to bring the cache line holding `address` into the caches ahead of a read; never faults.
 static inline __attribute__((always_inline)) void sdata_prefetch_read(const void *address) {

@@ -3,14 +3,23 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSDataIntrinsics
 
 /// A file written through a large buffer with plain `write(2)`, synced with `fsync` before it counts as written.
+///
+/// A `direct` sink writes its whole blocks with `O_DIRECT`: from the buffer straight to the device, past the page
+/// cache. A large output then costs no copy into fresh page-cache pages (the kernel's `copy_folio_from_iter`, whose
+/// speed on a virtual machine depends on whether the host has backed those pages yet: 0.2–1.7 s for 1 GB here) and
+/// leaves nothing for the final `fsync` to wait for. The last partial block, and everything on a file system that
+/// refuses `O_DIRECT`, is written through the page cache as before; the bytes on disk are the same either way.
 ///
 /// Errors name the path and say when the disk is full; they never include the bytes being written.
 public final class FileSink {
     public let path: String
     private let descriptor: Int32
-    private var buffer: [UInt8] = []
+    /// The buffer: `capacity` bytes, aligned for `O_DIRECT`.
+    private let buffer: UnsafeMutableRawPointer
+    private var filled = 0
     private let capacity: Int
     /// Called with each buffer just before it is written (checksums).
     private let observer: ((UnsafeRawBufferPointer) -> Void)?
@@ -21,50 +30,101 @@ public final class FileSink {
     /// from the files that must reach the disk.
     private let writesBack: Bool
 
+    /// Whether the descriptor has `O_DIRECT` set: whole blocks then go to the device from ``buffer``.
+    public private(set) var isDirect = false
+
+    /// Where a `direct` sink turns `O_DIRECT` on (nil: never, or already on): the first ``directThreshold`` bytes
+    /// go through the page cache, where the copy is cheap and overlaps the next block's checksum; only a larger
+    /// file's rest goes to the device directly.
+    private var directFrom: Int?
+
+    /// Measured on the tracing workload: a 90 MB output was 25 ms slower written directly (each `O_DIRECT` write
+    /// waits for the device on the writer's thread), a 900 MB one 1.5–4.5 s faster.
+    public static let directThreshold = 128 << 20
+
+    /// `O_DIRECT` needs the buffer's address, the file offset and the length aligned to the device's logical block
+    /// size; 4 KiB covers the devices in use (512-byte and 4 KiB sectors).
+    private static let alignment = 4096
+
     /// Creates `path`. With `exclusive`, the file must not exist yet; otherwise an existing file is truncated.
-    /// `writeback: false` for a scratch file that is never synced.
+    /// `writeback: false` for a scratch file that is never synced. `direct` asks for `O_DIRECT` (see the type's
+    /// documentation) from `directThreshold` bytes on; the buffer is then at least 1 MiB.
     public init(path: String, exclusive: Bool = true, mode: Int32 = 0o644, capacity: Int = 1 << 20,
-                writeback: Bool = true, observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(FileSinkError) {
+                writeback: Bool = true, direct: Bool = false, directThreshold: Int = FileSink.directThreshold,
+                observer: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(FileSinkError) {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
         descriptor = open(path, flags, mode_t(mode))
         guard descriptor >= 0 else { throw FileSinkError("cannot create", path: path) }
         self.path = path
-        self.capacity = capacity
         self.observer = observer
         writesBack = writeback
-        buffer.reserveCapacity(capacity)
+        // Set after `open`, not in its flags: a file system without direct I/O refuses the `fcntl` and the file is
+        // written through the page cache, instead of `open` failing (or creating the file and then failing).
+        if direct, sdata_open_direct() != 0 { directFrom = max(directThreshold, 0) }
+        let size = direct ? max(capacity, 1 << 20) / FileSink.alignment * FileSink.alignment : max(capacity, 1)
+        self.capacity = size
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: FileSink.alignment)
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(descriptor)
+        buffer.deallocate()
+    }
 
     @inline(__always)
     public func write(_ bytes: some Collection<UInt8>) throws(FileSinkError) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= capacity { try flush() }
+        let outcome = bytes.withContiguousStorageIfAvailable { stored in
+            Result { () throws(FileSinkError) in try append(UnsafeRawBufferPointer(stored)) }
+        }
+        if let outcome { return try outcome.get() }
+        try write(Array(bytes))
     }
 
-    /// Large arrays skip the buffer: whatever it holds is written first, then the array itself.
+    /// Large arrays skip the buffer (when the sink is not direct): whatever it holds is written first, then the
+    /// array itself.
     public func write(_ bytes: [UInt8]) throws(FileSinkError) {
-        guard bytes.count >= capacity / 2 else {
-            buffer.append(contentsOf: bytes)
-            if buffer.count >= capacity { try flush() }
-            return
-        }
-        try flush()
-        let written = bytes.withUnsafeBytes { raw in
-            observer?(raw)
-            return writeAll(raw)
-        }
-        guard written else { throw FileSinkError("cannot write", path: path) }
-        bytesWritten += bytes.count
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(FileSinkError) in
+                if raw.count >= capacity / 2 { try writeDirect(raw) } else { try append(raw) }
+            }
+        }.get()
     }
 
-    /// Writes `raw` straight to the file after whatever the buffer holds (large sealed blocks: no copy into it).
+    /// Writes `raw` straight to the file after whatever the buffer holds (large sealed blocks: no copy into it). A
+    /// direct sink copies it into its buffer instead: `O_DIRECT` needs aligned blocks.
     public func writeDirect(_ raw: UnsafeRawBufferPointer) throws(FileSinkError) {
+        guard !isDirect && bytesWritten + filled + raw.count < directFrom ?? Int.max else { return try append(raw) }
         try flush()
         observer?(raw)
         guard writeAll(raw) else { throw FileSinkError("cannot write", path: path) }
         bytesWritten += raw.count
+    }
+
+    public func write(_ text: String) throws(FileSinkError) {
+        var text = text
+        try text.withUTF8 { utf8 in
+            Result { () throws(FileSinkError) in try append(UnsafeRawBufferPointer(utf8)) }
+        }.get()
+    }
+
+    /// Copies `raw` into the buffer, writing each block that fills.
+    @inline(__always)
+    private func append(_ raw: UnsafeRawBufferPointer) throws(FileSinkError) {
+        guard let source = raw.baseAddress else { return }
+        if raw.count <= capacity - filled {
+            (buffer + filled).copyMemory(from: source, byteCount: raw.count)
+            filled += raw.count
+            if filled == capacity { try flush() }
+            return
+        }
+        var offset = 0
+        while offset < raw.count {
+            let count = min(raw.count - offset, capacity - filled)
+            (buffer + filled).copyMemory(from: source + offset, byteCount: count)
+            filled += count
+            offset += count
+            if filled == capacity { try flush() }
+        }
     }
 
     /// Starts writing the file's dirty pages to disk without waiting for them (`sync_file_range(2)` with
@@ -85,7 +145,9 @@ public final class FileSink {
         #endif
     }()
 
-    /// Writes all of `raw`; false on an error (in `errno`).
+    /// Writes all of `raw`; false on an error (in `errno`). A direct write the kernel refuses (`EINVAL`: a device
+    /// with larger sectors, or an offset left unaligned by a short write) turns direct I/O off and is retried
+    /// through the page cache.
     private func writeAll(_ raw: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         while offset < raw.count {
@@ -96,13 +158,14 @@ public final class FileSink {
             #endif
             if written < 0 {
                 if errno == EINTR { continue }
+                if errno == EINVAL && isDirect && leaveDirect() { continue }
                 return false
             }
             offset += written
         }
         // A large file goes to disk while it is written, not all at once in the final `fsync`.
         sinceWriteback += raw.count
-        if writesBack && sinceWriteback >= 16 << 20 {
+        if writesBack && !isDirect && sinceWriteback >= 16 << 20 {
             startWriteback()
             sinceWriteback = 0
         }
@@ -111,26 +174,52 @@ public final class FileSink {
 
     private var sinceWriteback = 0
 
-    public func write(_ text: String) throws(FileSinkError) {
-        var text = text
-        text.withUTF8 { buffer.append(contentsOf: $0) }
-        if buffer.count >= capacity { try flush() }
+    /// Clears `O_DIRECT`: what follows goes through the page cache. False if the flags cannot be changed.
+    private func leaveDirect() -> Bool {
+        let current = fcntl(descriptor, F_GETFL)
+        guard current >= 0, fcntl(descriptor, F_SETFL, current & ~sdata_open_direct()) == 0 else { return false }
+        isDirect = false
+        return true
     }
 
-    /// Hands the buffer to the kernel.
+    /// Hands the buffer to the kernel. A direct sink hands over only whole blocks and keeps the rest (less than a
+    /// block) for the next flush or ``sync()``.
     public func flush() throws(FileSinkError) {
-        guard !buffer.isEmpty else { return }
-        guard buffer.withUnsafeBytes({ raw in
-            observer?(raw)
-            return writeAll(raw)
-        }) else { throw FileSinkError("cannot write", path: path) }
-        bytesWritten += buffer.count
-        buffer.removeAll(keepingCapacity: true)
+        if let start = directFrom, bytesWritten + filled >= start {
+            // O_DIRECT from an aligned offset: the bytes up to it go through the page cache first.
+            let pad = (FileSink.alignment - bytesWritten % FileSink.alignment) % FileSink.alignment
+            if pad <= filled {
+                try flush(count: pad)
+                directFrom = nil
+                let current = fcntl(descriptor, F_GETFL)
+                isDirect = current >= 0 && fcntl(descriptor, F_SETFL, current | sdata_open_direct()) == 0
+            }
+        }
+        try flush(whole: isDirect)
     }
 
-    /// Flushes and syncs the file to disk.
+    private func flush(whole: Bool) throws(FileSinkError) {
+        try flush(count: whole ? filled / FileSink.alignment * FileSink.alignment : filled)
+    }
+
+    /// Writes the buffer's first `count` bytes and keeps the rest.
+    private func flush(count: Int) throws(FileSinkError) {
+        guard count > 0 else { return }
+        let block = UnsafeRawBufferPointer(start: buffer, count: count)
+        observer?(block)
+        guard writeAll(block) else { throw FileSinkError("cannot write", path: path) }
+        bytesWritten += count
+        filled -= count
+        if filled > 0 { buffer.copyMemory(from: buffer + count, byteCount: filled) }
+    }
+
+    /// Flushes and syncs the file to disk. A direct sink writes its last partial block through the page cache.
     public func sync() throws(FileSinkError) {
         try flush()
+        if filled > 0 {
+            guard leaveDirect() else { throw FileSinkError("cannot write", path: path) }
+            try flush(whole: false)
+        }
         guard fsync(descriptor) == 0 else { throw FileSinkError("cannot sync", path: path) }
     }
 }

@@ -16,7 +16,7 @@ final class FileOutput {
     init(path: String) throws(CatalogError) {
         let box = HashBox()
         do {
-            sink = try FileSink(path: path) { box.sha.update(data: $0) }
+            sink = try FileSink(path: path, direct: true) { box.sha.update(data: $0) }
         } catch {
             throw CatalogError(error.description)
         }
