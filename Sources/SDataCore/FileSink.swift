@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CSDataIntrinsics
+import Dispatch
 
 /// A file written through a large buffer with plain `write(2)`, synced with `fsync` before it counts as written.
 ///
@@ -12,13 +13,18 @@ import CSDataIntrinsics
 /// speed on a virtual machine depends on whether the host has backed those pages yet: 0.2–1.7 s for 1 GB here) and
 /// leaves nothing for the final `fsync` to wait for. The last partial block, and everything on a file system that
 /// refuses `O_DIRECT`, is written through the page cache as before; the bytes on disk are the same either way.
+/// A direct write waits for the device, so it runs on a queue of its own (``DirectWrites``) from a second buffer
+/// while the caller fills the first and its observer hashes the next block; an error it meets is thrown by the
+/// sink's next flush or ``sync()``.
 ///
 /// Errors name the path and say when the disk is full; they never include the bytes being written.
 public final class FileSink {
     public let path: String
     private let descriptor: Int32
     /// The buffer: `capacity` bytes, aligned for `O_DIRECT`.
-    private let buffer: UnsafeMutableRawPointer
+    private var buffer: UnsafeMutableRawPointer
+    /// Once direct, the writes in flight (and the second buffer they write from).
+    private var inFlight: DirectWrites?
     private var filled = 0
     private let capacity: Int
     /// Called with each buffer just before it is written (checksums).
@@ -67,6 +73,7 @@ public final class FileSink {
     }
 
     deinit {
+        inFlight?.finish()
         close(descriptor)
         buffer.deallocate()
     }
@@ -149,19 +156,10 @@ public final class FileSink {
     /// with larger sectors, or an offset left unaligned by a short write) turns direct I/O off and is retried
     /// through the page cache.
     private func writeAll(_ raw: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < raw.count {
-            #if canImport(Glibc)
-            let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-            #else
-            let written = Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-            #endif
-            if written < 0 {
-                if errno == EINTR { continue }
-                if errno == EINVAL && isDirect && leaveDirect() { continue }
-                return false
-            }
-            offset += written
+        let error = FileSink.write(raw, to: descriptor) { [self] in isDirect && leaveDirect() }
+        guard error == 0 else {
+            errno = error
+            return false
         }
         // A large file goes to disk while it is written, not all at once in the final `fsync`.
         sinceWriteback += raw.count
@@ -174,10 +172,36 @@ public final class FileSink {
 
     private var sinceWriteback = 0
 
+    /// Writes all of `raw` to `descriptor`, retrying after `EINTR` and after `EINVAL` when `leaveDirect` turned
+    /// direct I/O off; returns 0 or the `errno` of the failure.
+    static func write(_ raw: UnsafeRawBufferPointer, to descriptor: Int32, leaveDirect: () -> Bool) -> Int32 {
+        var offset = 0
+        while offset < raw.count {
+            #if canImport(Glibc)
+            let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #else
+            let written = Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #endif
+            if written < 0 {
+                let error = errno
+                if error == EINTR { continue }
+                if error == EINVAL && leaveDirect() { continue }
+                return error
+            }
+            offset += written
+        }
+        return 0
+    }
+
+    /// Clears `O_DIRECT` on `descriptor`; false if its flags cannot be changed.
+    static func clearDirect(_ descriptor: Int32) -> Bool {
+        let current = fcntl(descriptor, F_GETFL)
+        return current >= 0 && fcntl(descriptor, F_SETFL, current & ~sdata_open_direct()) == 0
+    }
+
     /// Clears `O_DIRECT`: what follows goes through the page cache. False if the flags cannot be changed.
     private func leaveDirect() -> Bool {
-        let current = fcntl(descriptor, F_GETFL)
-        guard current >= 0, fcntl(descriptor, F_SETFL, current & ~sdata_open_direct()) == 0 else { return false }
+        guard FileSink.clearDirect(descriptor) else { return false }
         isDirect = false
         return true
     }
@@ -193,20 +217,51 @@ public final class FileSink {
                 directFrom = nil
                 let current = fcntl(descriptor, F_GETFL)
                 isDirect = current >= 0 && fcntl(descriptor, F_SETFL, current | sdata_open_direct()) == 0
+                if isDirect { inFlight = DirectWrites(descriptor: descriptor, capacity: capacity) }
             }
         }
-        try flush(whole: isDirect)
+        if isDirect, let inFlight {
+            try handOver(to: inFlight)
+        } else {
+            try flush(whole: isDirect)
+        }
+    }
+
+    /// Hands the buffer's whole blocks to the direct writes once the previous write is done, swapping buffers;
+    /// the rest (less than a block) moves to the front of the next buffer.
+    private func handOver(to writes: DirectWrites) throws(FileSinkError) {
+        let count = filled / FileSink.alignment * FileSink.alignment
+        guard count > 0 else { return }
+        observer?(UnsafeRawBufferPointer(start: buffer, count: count))
+        try settle(writes)
+        guard isDirect else { return try flush(count: count, observed: true) }
+        let next = writes.swap(buffer)
+        filled -= count
+        if filled > 0 { next.copyMemory(from: buffer + count, byteCount: filled) }
+        writes.start(UnsafeRawBufferPointer(start: buffer, count: count))
+        buffer = next
+        bytesWritten += count
+    }
+
+    /// Waits for the write in flight; throws its error, and turns direct I/O off here when it did.
+    private func settle(_ writes: DirectWrites) throws(FileSinkError) {
+        let outcome = writes.wait()
+        if outcome.leftDirect { isDirect = false }
+        if outcome.error != 0 {
+            errno = outcome.error
+            throw FileSinkError("cannot write", path: path)
+        }
     }
 
     private func flush(whole: Bool) throws(FileSinkError) {
         try flush(count: whole ? filled / FileSink.alignment * FileSink.alignment : filled)
     }
 
-    /// Writes the buffer's first `count` bytes and keeps the rest.
-    private func flush(count: Int) throws(FileSinkError) {
+    /// Writes the buffer's first `count` bytes and keeps the rest; `observed`: the observer has seen them.
+    private func flush(count: Int, observed: Bool = false) throws(FileSinkError) {
         guard count > 0 else { return }
         let block = UnsafeRawBufferPointer(start: buffer, count: count)
-        observer?(block)
+        if !observed { observer?(block) }
         guard writeAll(block) else { throw FileSinkError("cannot write", path: path) }
         bytesWritten += count
         filled -= count
@@ -216,11 +271,72 @@ public final class FileSink {
     /// Flushes and syncs the file to disk. A direct sink writes its last partial block through the page cache.
     public func sync() throws(FileSinkError) {
         try flush()
+        if let inFlight { try settle(inFlight) }
         if filled > 0 {
             guard leaveDirect() else { throw FileSinkError("cannot write", path: path) }
             try flush(whole: false)
         }
         guard fsync(descriptor) == 0 else { throw FileSinkError("cannot sync", path: path) }
+    }
+}
+
+/// A direct sink's writes in flight: one at a time, in order, on a serial queue, from the buffer the sink last
+/// handed over; the sink waits for each before handing over the next. An `EINVAL` turns direct I/O off and the
+/// write is retried through the page cache (the sink learns it from ``wait()``).
+final class DirectWrites: @unchecked Sendable {
+    private let descriptor: Int32
+    private let queue = DispatchQueue(label: "sdata.filesink.direct")
+    /// 1 while no write is in flight.
+    private let idle = DispatchSemaphore(value: 1)
+    /// The buffer not being filled: written from while a write is in flight.
+    private var spare: UnsafeMutableRawPointer
+    private var block = UnsafeRawBufferPointer(start: nil, count: 0)
+    private var error: Int32 = 0
+    private var leftDirect = false
+
+    init(descriptor: Int32, capacity: Int) {
+        self.descriptor = descriptor
+        spare = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 4096)
+    }
+
+    deinit { spare.deallocate() }
+
+    /// Waits until no write is in flight; returns the last write's outcome (and clears its error).
+    func wait() -> (error: Int32, leftDirect: Bool) {
+        idle.wait()
+        defer { idle.signal() }
+        let outcome = (error, leftDirect)
+        error = 0
+        leftDirect = false
+        return outcome
+    }
+
+    /// Takes `buffer` (about to be written from) and returns the spare one to fill. Only between ``wait()`` and
+    /// ``start(_:)``.
+    func swap(_ buffer: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        let free = spare
+        spare = buffer
+        return free
+    }
+
+    /// Writes `block` (in the buffer last passed to ``swap(_:)``) on the queue.
+    func start(_ block: UnsafeRawBufferPointer) {
+        idle.wait()
+        self.block = block
+        queue.async { [self] in
+            error = FileSink.write(self.block, to: descriptor) { [self] in
+                guard FileSink.clearDirect(descriptor) else { return false }
+                leftDirect = true
+                return true
+            }
+            idle.signal()
+        }
+    }
+
+    /// Waits for the write in flight, if any (before the buffers are freed).
+    func finish() {
+        idle.wait()
+        idle.signal()
     }
 }
 
