@@ -178,22 +178,26 @@ struct FileSinkTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let mounted = try TestSupport.execute("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", directory])
         try #require(mounted.status == 0, "mount: \(mounted.stderr)")
-        defer { _ = try? TestSupport.execute("/usr/bin/umount", [directory]) }
+        defer { _ = try? TestSupport.execute("/usr/bin/umount", ["--lazy", directory]) }
         let takesDirect = FileSinkTests.takesDirectWrites(in: directory)
         let path = directory + "/out.csv"
-        let sink = try FileSink(path: path, direct: true, directThreshold: 0)
-        // 64-byte rows, 4 MiB in all: whole blocks only, so no partial block is left for the sync to write and
-        // only the direct writes meet the full disk.
-        let row = Array("2020-11-03T14:25:07+09:00,010-1234-5678,37.562,126.978,xyz-1234\n".utf8)
-        try #require(row.count == 64)
-        var wentDirect = false
-        let error = #expect(throws: FileSinkError.self) {
-            for _ in 0..<(4 << 20) / row.count {
-                try sink.write(row)
-                wentDirect = wentDirect || sink.isDirect
+        // The sink lives only inside this closure: its descriptor is closed before the file system is unmounted.
+        let (error, wentDirect) = try { () throws -> (FileSinkError?, Bool) in
+            let sink = try FileSink(path: path, direct: true, directThreshold: 0)
+            // 64-byte rows, 4 MiB in all: whole blocks only, so no partial block is left for the sync to write and
+            // only the direct writes meet the full disk.
+            let row = Array("2020-11-03T14:25:07+09:00,010-1234-5678,37.562,126.978,xyz-1234\n".utf8)
+            try #require(row.count == 64)
+            var wentDirect = false
+            let error = #expect(throws: FileSinkError.self) {
+                for _ in 0..<(4 << 20) / row.count {
+                    try sink.write(row)
+                    wentDirect = wentDirect || sink.isDirect
+                }
+                try sink.sync()
             }
-            try sink.sync()
-        }
+            return (error, wentDirect)
+        }()
         #expect(wentDirect == takesDirect)
         let message = try #require(error).description
         #expect(message == "cannot write '\(path)': the disk is full")
