@@ -8,18 +8,6 @@ import CSDataIntrinsics
 /// straight through, explicit flushes, and the switch to `O_DIRECT` at an unaligned offset. The file on disk and
 /// the bytes its observer saw must both equal what was written.
 struct FileSinkTests {
-    /// SplitMix64: a seeded generator, so that a failing pattern can be replayed.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Whether `directory`'s file system takes an aligned `O_DIRECT` write (tmpfs and some overlays refuse it).
     static func takesDirectWrites(in directory: String) -> Bool {
         let path = directory + "/probe"
@@ -40,7 +28,7 @@ struct FileSinkTests {
     /// direct on the way.
     static func writePattern(to path: String, seed: UInt64, total: Int, direct: Bool,
                              threshold: Int) throws -> (expected: [UInt8], observed: [UInt8], wentDirect: Bool) {
-        var random = Seeded(state: seed)
+        var random = SplitMix(seed: seed)  // seeded: a failing pattern can be replayed
         var expected: [UInt8] = []
         expected.reserveCapacity(total + (2 << 20))
         let observed = Observed()
