@@ -225,7 +225,7 @@ public final class FileSink {
         if isDirect, let inFlight {
             try handOver(to: inFlight)
         } else {
-            try flush(whole: isDirect)
+            try flush(count: filled)
         }
     }
 
@@ -255,10 +255,6 @@ public final class FileSink {
         }
     }
 
-    private func flush(whole: Bool) throws(FileSinkError) {
-        try flush(count: whole ? filled / FileSink.alignment * FileSink.alignment : filled)
-    }
-
     /// Writes the buffer's first `count` bytes and keeps the rest; `observed`: the observer has seen them.
     private func flush(count: Int, observed: Bool = false) throws(FileSinkError) {
         guard count > 0 else { return }
@@ -276,7 +272,7 @@ public final class FileSink {
         if let inFlight { try settle(inFlight) }
         if filled > 0 {
             guard leaveDirect() else { throw FileSinkError("cannot write", path: path) }
-            try flush(whole: false)
+            try flush(count: filled)
         }
         guard fsync(descriptor) == 0 else { throw FileSinkError("cannot sync", path: path) }
     }
