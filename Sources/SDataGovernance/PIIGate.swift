@@ -112,7 +112,14 @@ final class PIIScanner {
     /// only sends the text to the loop). Anything else, and any non-ASCII byte, takes the loop.
     @inline(__always)
     static func mayHoldPersonalData(raw bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
+        !isRuledOutByWords(bytes) && mayHoldPersonalData(bytes: bytes)
+    }
+
+    /// Whether the word test alone rules `bytes` out (ASCII text lacking what every detector needs); false sends
+    /// the text to the byte loop. It touches nothing but the bytes, so callers run it before any lookup in memory.
+    @inline(__always)
+    static func isRuledOutByWords(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
         var digits = 0, colons = 0, dots = 0, offset = 0
         var others: UInt64 = 0
         let high: UInt64 = 0x8080_8080_8080_8080
@@ -127,8 +134,7 @@ final class PIIScanner {
             colons &+= ByteScan.zeroMarks(word ^ ByteScan.splat(UInt8(ascii: ":"))).nonzeroBitCount
             dots &+= ByteScan.zeroMarks(word ^ ByteScan.splat(UInt8(ascii: "."))).nonzeroBitCount
         }
-        if others == 0, colons <= 1, digits < 9, digits < 4 || dots < 3 { return false }
-        return mayHoldPersonalData(bytes: bytes)
+        return others == 0 && colons <= 1 && digits < 9 && (digits < 4 || dots < 3)
     }
 
     var total: Int { findings.values.reduce(0, +) }
