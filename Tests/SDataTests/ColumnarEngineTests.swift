@@ -389,6 +389,41 @@ struct ColumnarEngineTests {
         #expect(outcome.rowsOut > 100 && outcome.rowsOut < 3000, "\(outcome.rowsOut)")
     }
 
+    /// Each lane's first chunk shows every value of each quasi-identifier but only a few of their combinations; the
+    /// rest are first seen later, each in several rows (their keys fit the lane's dense class index, which alone
+    /// records them). Their classes and what k-anonymity keeps are the row engine's, whatever the chunking.
+    @Test func classesFirstSeenLateFromKnownValuesCountLikeTheRowEngine() async throws {
+        var text = "id,a,b\n"
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let values = ["v0", "v1", "v2", "v3", "v4"]
+        // The diagonal first, long enough to fill each lane's first chunk at every chunk size below.
+        for row in 0 ..< 60 { text += "\(row),\(values[row % 5]),\(values[row % 5])\n" }
+        for row in 60 ..< 1500 {
+            // Skewed, so that some combinations reach k and others stay below it.
+            let a = min(next(5), next(5)), b = min(next(5), next(5))
+            text += "\(row),\(values[a]),\(values[(a + 1 + b % 4) % 5])\n"
+        }
+        let spec = """
+            id: combinations
+            title: combinations
+            source:
+              plugin: file
+              with: { path: input.csv }
+            governance:
+              rules:
+                - k_anonymity: { quasi_identifiers: [a, b], k: 40 }
+            publish:
+              formats: [csv]
+            """
+        let outcome = try await Self.expectSame(spec, Array(text.utf8), chunks: [97, 300, 1 << 21])
+        #expect(outcome.status == "published", "\(outcome.error ?? "")")
+        #expect(outcome.rowsOut > 500 && outcome.rowsOut < 1440, "\(outcome.rowsOut)")
+    }
+
     /// Raw personal data never reaches the run's folders after a columnar run: the stage is encrypted and destroyed,
     /// the published file holds pseudonyms.
     @Test func noRawPhoneSurvivesAColumnarRun() async throws {

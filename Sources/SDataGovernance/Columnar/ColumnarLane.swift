@@ -173,16 +173,20 @@ struct LaneState {
     private(set) var rowsOut = 0
     private(set) var gateSuppressed = 0
     private(set) var smallestKept = Int.max
-    /// The k-anonymity classes seen, keyed by their quasi-identifiers' canonical ids (four bytes each, a short key),
-    /// and the same ids per class in ``classParts``.
-    private(set) var classes = ByteTable(capacity: 4096)
+    /// The k-anonymity classes seen: per class id (0, 1, 2, … in order of first sight) its size and its
+    /// quasi-identifiers' canonical ids (four bytes each) in ``classParts``.
     private(set) var classSizes: [Int32] = []
     private(set) var classParts: [UInt32] = []
-    /// A direct-mapped index in front of ``classes``: the class key's canonical ids as mixed-radix digits (column
-    /// `c`'s digit below `denseRadix[c]`, a little more than the values the lane's first chunk showed) → the class
-    /// id + 1, 0 when not yet seen. A row whose ids all fit finds its class with one load from a flat array instead
-    /// of a probe of the class table (a cache miss on most rows); a row with an id beyond its digit takes the table,
-    /// which stays the authority. Set up after the lane's first chunk, at most ``denseLimit`` entries.
+    /// The classes of the lane's first chunk and those whose key does not fit ``dense``, keyed by their canonical ids
+    /// (a short key), and each key's class id (the table numbers only its own keys).
+    private var classes = ByteTable(capacity: 4096)
+    private var tableClass: [UInt32] = []
+    /// A direct-mapped index of the classes: the class key's canonical ids as mixed-radix digits (column `c`'s
+    /// digit below `denseRadix[c]`, a little more than the values the lane's first chunk showed) → the class id + 1,
+    /// 0 when not yet seen. A row whose ids all fit finds its class with one load from a flat array instead of a
+    /// probe of the class table (a cache miss on most rows), and a class first seen in such a row is entered here
+    /// alone; a row with an id beyond its digit takes the table. Set up after the lane's first chunk (whose classes
+    /// it then takes from the table), at most ``denseLimit`` entries.
     private var dense: [UInt32] = []
     private var denseRadix: [Int] = []
     private var denseReady = false
@@ -377,15 +381,18 @@ struct LaneState {
                     let slot = number & 3
                     pendingIndex[slot] = fits ? index : -1
                     (pendingKeys + slot * classCount).update(from: classKey, count: classCount)
-                    // The previous row's dense entry has arrived by now: its class's count is prefetched, or, for a
-                    // class the lane has not seen yet (an empty entry: a sixth of the rows at 1M) or one beyond the
-                    // index's digits, its slot in the class table. (Prefetching that slot for every row cost more
-                    // than the misses it saved.)
+                    // The previous row's dense entry has arrived by now: its class's count is prefetched (an empty
+                    // entry is a class the lane has not seen yet, a sixth of the rows at 1M: nothing to fetch), or,
+                    // for a key beyond the index's digits, its slot in the class table. (Prefetching that slot for
+                    // every row cost more than the misses it saved.)
                     if number >= 1 {
                         let previousSlot = (number - 1) & 3
                         let previous = pendingIndex[previousSlot]
-                        if previous >= 0, case let entry = dense[previous], entry != 0 {
-                            classSizes.withUnsafeBufferPointer { sdata_prefetch_write($0.baseAddress! + Int(entry &- 1)) }
+                        if previous >= 0 {
+                            let entry = dense[previous]
+                            if entry != 0 {
+                                classSizes.withUnsafeBufferPointer { sdata_prefetch_write($0.baseAddress! + Int(entry &- 1)) }
+                            }
                         } else {
                             classes.prefetch(UnsafeRawBufferPointer(start: pendingKeys + previousSlot * classCount,
                                                                     count: classCount * 4))
@@ -681,20 +688,32 @@ struct LaneState {
     /// class table; the class id.
     @inline(__always)
     private mutating func countClass(index: Int, key: UnsafePointer<UInt32>) -> UInt32 {
-        if index >= 0, case let entry = dense[index], entry != 0 {
-            classSizes[Int(truncatingIfNeeded: entry &- 1)] += 1
-            return entry &- 1
-        }
         let key = UnsafeBufferPointer(start: key, count: classChains.count)
-        let (id, inserted) = classes.insert(UnsafeRawBufferPointer(key))
-        if inserted {
+        if index >= 0 {
+            let entry = dense[index]
+            if entry != 0 {
+                classSizes[Int(truncatingIfNeeded: entry &- 1)] += 1
+                return entry &- 1
+            }
+            // A key that fits the index without an entry is a new class: the first chunk's classes were entered
+            // when the index was set up, and every later one that fits is entered here (never in the table).
+            let id = UInt32(truncatingIfNeeded: classSizes.count)
             classSizes.append(1)
             classParts.append(contentsOf: key)
-        } else {
-            classSizes[id] += 1
+            dense[index] = id &+ 1
+            return id
         }
-        if index >= 0 { dense[index] = UInt32(truncatingIfNeeded: id &+ 1) }
-        return UInt32(truncatingIfNeeded: id)
+        let (row, inserted) = classes.insert(UnsafeRawBufferPointer(key))
+        if inserted {
+            let id = UInt32(truncatingIfNeeded: classSizes.count)
+            tableClass.append(id)
+            classSizes.append(1)
+            classParts.append(contentsOf: key)
+            return id
+        }
+        let id = tableClass[row]
+        classSizes[Int(truncatingIfNeeded: id)] += 1
+        return id
     }
 
     mutating func releasePassOne() {
@@ -716,6 +735,7 @@ struct LaneState {
 
     mutating func releaseClasses() {
         classes = ByteTable(capacity: 1)
+        tableClass = []
         classSizes = []
         classParts = []
         columnRaw = columnRaw.map { _ in ByteTable(capacity: 1) }
