@@ -75,6 +75,55 @@ struct DetectorTests {
             #expect(!PhoneDetector().found(in: redacted))
         }
     }
+
+    /// Property: a detector's `mayStart` is false only where no match starts, so the scans that skip those
+    /// positions find and redact what trying every position would — on random text dense in near-matches: digits
+    /// of both widths, separators, plate syllables, address and IPv6 characters, Hangul, letters.
+    @Test func skippedPositionsStartNoMatch() {
+        var generator = SplitMix(seed: 20261207)
+        let pieces = ["0", "1", "2", "5", "9", "01", "010", "02", "031", "070", "０", "１", "９", "０１０", "-", "－",
+                      ".", ")", " ", ":", "::", "@", "a", "f", "Z", "x.kr", "_", "%", "+", "가", "나", "호", "서울",
+                      "번호", "900101", "1234567", "192.168", "fe80", "dB8", "\u{FF0E}", "é",
+                      // and whole matches, to be cut, joined and overlapped by the rest
+                      "010-1234-5678", "０１０－１２３４－５６７８", "011 234 5678", "02)123-4567", "900101-1234567",
+                      "9001011234567", "9001015234567", "me@x.kr", "12가3456", "１２나 ３４５６", "10.0.0.1", "fe80::1"]
+        let detectors = BuiltinDetectors.all + BuiltinDetectors.gate
+        var skipped = 0, matched: [String: Int] = [:]
+        for _ in 0 ..< 4000 {
+            var text = ""
+            for _ in 0 ..< Int.random(in: 1 ... 16, using: &generator) {
+                text += pieces.randomElement(using: &generator)!
+            }
+            let scalars = Array(text.unicodeScalars)
+            for detector in detectors {
+                var reference = String.UnicodeScalarView(), count = 0, index = 0
+                while index < scalars.count {
+                    let length = detector.match(in: scalars, at: index)
+                    if !detector.mayStart(scalars[index]) {
+                        skipped += 1
+                        #expect(length == nil, "\(detector.name) matches at \(index) of '\(text)', where it may not start")
+                    }
+                    if let length {
+                        reference.append(contentsOf: detector.replacement.unicodeScalars)
+                        index += length
+                        count += 1
+                    } else {
+                        reference.append(scalars[index])
+                        index += 1
+                    }
+                }
+                matched[detector.name, default: 0] += count
+                let (redacted, found) = detector.redact(text)
+                #expect(redacted == String(reference) && found == count, "\(detector.name) on '\(text)'")
+                #expect(detector.found(in: text) == (count > 0), "\(detector.name) on '\(text)'")
+            }
+        }
+        // The test means something only when both happen often, for every detector.
+        #expect(skipped > 50_000, "\(skipped) positions skipped")
+        for detector in detectors {
+            #expect(matched[detector.name, default: 0] > 200, "\(detector.name): \(matched[detector.name, default: 0]) matches")
+        }
+    }
 }
 
 /// A small deterministic generator for property tests.

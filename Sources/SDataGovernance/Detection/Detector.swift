@@ -10,6 +10,9 @@ public protocol Detector: Sendable {
     var replacement: String { get }
     /// The length of a match starting at `start`, or `nil`.
     func match(in scalars: [Unicode.Scalar], at start: Int) -> Int?
+    /// False when no match can start with `scalar` (so ``match(in:at:)`` there is `nil`): the scans ask this before
+    /// trying a position, and most positions of text (Hangul, letters, spaces) start nothing. True by default.
+    func mayStart(_ scalar: Unicode.Scalar) -> Bool
     /// The fewest digits (ASCII or full-width) a match holds; text with fewer cannot match, which lets the columnar
     /// engine skip decoding it. 0 when a match may hold none (e-mail addresses).
     var minimumDigits: Int { get }
@@ -17,6 +20,7 @@ public protocol Detector: Sendable {
 
 extension Detector {
     public var minimumDigits: Int { 0 }
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { true }
 }
 
 extension Detector {
@@ -26,18 +30,25 @@ extension Detector {
     }
 
     func found(in scalars: [Unicode.Scalar]) -> Bool {
-        for start in scalars.indices where match(in: scalars, at: start) != nil { return true }
-        return false
+        firstMatch(in: scalars) != nil
+    }
+
+    /// Where the leftmost match starts, or `nil`.
+    func firstMatch(in scalars: [Unicode.Scalar]) -> Int? {
+        scalars.indices.first { mayStart(scalars[$0]) && match(in: scalars, at: $0) != nil }
     }
 
     /// `text` with every match replaced, and the number of matches.
     public func redact(_ text: String) -> (String, Int) {
         let scalars = Array(text.unicodeScalars)
+        // Most text holds no match: it is returned as it is, without building a copy.
+        guard let first = firstMatch(in: scalars) else { return (text, 0) }
         var output = String.UnicodeScalarView()
+        output.append(contentsOf: scalars[..<first])
         var count = 0
-        var index = 0
+        var index = first
         while index < scalars.count {
-            if let length = match(in: scalars, at: index) {
+            if mayStart(scalars[index]), let length = match(in: scalars, at: index) {
                 output.append(contentsOf: replacement.unicodeScalars)
                 index += length
                 count += 1

@@ -6,6 +6,8 @@ public struct EmailDetector: Detector {
 
     public init(replacement: String = "[EMAIL]") { self.replacement = replacement }
 
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { isLocal(scalar) }
+
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         guard isLocal(scalars[start]), start == 0 || !isLocal(scalars[start - 1]) else {
             return nil

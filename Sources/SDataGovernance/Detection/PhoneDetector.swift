@@ -8,6 +8,9 @@ public struct PhoneDetector: Detector {
 
     public init(replacement: String = "[PHONE]") { self.replacement = replacement }
 
+    /// `0` or `０`.
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { scalar.value == 0x30 || scalar.value == 0xFF10 }
+
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         var index = start
         for expected: UInt32 in [0, 1, 0] {
@@ -36,6 +39,9 @@ public struct MobileDetector: Detector {
     public let replacement: String
 
     public init(replacement: String = "[PHONE]") { self.replacement = replacement }
+
+    /// `0` or `０`.
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { scalar.value == 0x30 || scalar.value == 0xFF10 }
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         func digit(_ index: Int) -> Int? { digitValue(scalars, index) }

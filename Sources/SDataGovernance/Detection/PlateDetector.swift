@@ -8,6 +8,9 @@ public struct PlateDetector: Detector {
 
     public init(replacement: String = "[PLATE]") { self.replacement = replacement }
 
+    /// A digit, ASCII or full-width.
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { isDigit(scalar) }
+
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         var index = start
         while index < scalars.count, index - start < 3, isDigit(scalars[index]) { index += 1 }
@@ -29,6 +32,11 @@ public struct IPAddressDetector: Detector {
     public let replacement: String
 
     public init(replacement: String = "[IP]") { self.replacement = replacement }
+
+    /// A digit (IPv4), a hexadecimal digit or a colon (IPv6).
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool {
+        IPAddressDetector.isHexDigit(scalar.value) || scalar == ":"
+    }
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         matchIPv4(scalars, start) ?? matchIPv6(scalars, start)

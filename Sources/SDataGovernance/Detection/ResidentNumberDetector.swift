@@ -14,6 +14,9 @@ public struct ResidentNumberDetector: Detector {
         self.undashed = undashed
     }
 
+    /// ASCII digits only, in both forms.
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { isASCIIDigit(scalar) }
+
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         if undashed, let length = matchUndashed(scalars, start) { return length }
         guard start + 14 <= scalars.count else { return nil }
@@ -51,6 +54,8 @@ public struct ForeignerNumberDetector: Detector {
     public let replacement: String
 
     public init(replacement: String = "[FRN]") { self.replacement = replacement }
+
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { isASCIIDigit(scalar) }
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         guard let length = ResidentNumberDetector(undashed: true).match(in: scalars, at: start) else { return nil }
