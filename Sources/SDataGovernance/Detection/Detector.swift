@@ -16,11 +16,51 @@ public protocol Detector: Sendable {
     /// The fewest digits (ASCII or full-width) a match holds; text with fewer cannot match, which lets the columnar
     /// engine skip decoding it. 0 when a match may hold none (e-mail addresses).
     var minimumDigits: Int { get }
+    /// The leftmost match at or after scalar `from`: where it starts and its length. (A requirement, so that the
+    /// scan over positions is compiled for each detector, its ``mayStart(_:)`` and ``match(in:at:)`` called
+    /// directly rather than through the protocol at every position.)
+    func firstMatch(in scalars: [Unicode.Scalar], from: Int) -> (start: Int, length: Int)?
+    /// `text` with every match replaced, and the number of matches.
+    func redact(_ text: String) -> (String, Int)
 }
 
 extension Detector {
     public var minimumDigits: Int { 0 }
     public func mayStart(_ scalar: Unicode.Scalar) -> Bool { true }
+
+    public func firstMatch(in scalars: [Unicode.Scalar], from: Int) -> (start: Int, length: Int)? {
+        var start = from
+        while start < scalars.count {
+            if mayStart(scalars[start]), let length = match(in: scalars, at: start) { return (start, length) }
+            start += 1
+        }
+        return nil
+    }
+
+    /// Matches replaced leftmost first, each scan resuming after the last match; the text between matches is
+    /// copied as UTF-8 runs. Text without a match is returned as it is.
+    public func redact(_ text: String) -> (String, Int) {
+        let scalars = Array(text.unicodeScalars)
+        guard var next = firstMatch(in: scalars, from: 0) else { return (text, 0) }
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + replacement.utf8.count)
+        // The scalars, and their UTF-8 bytes, copied or replaced so far.
+        var index = 0, offset = 0, count = 0
+        func width(_ range: Range<Int>) -> Int { scalars[range].reduce(0) { $0 + UTF8.width($1) } }
+        while true {
+            let start = offset + width(index ..< next.start)
+            output.append(contentsOf: bytes[offset ..< start])
+            output.append(contentsOf: replacement.utf8)
+            offset = start + width(next.start ..< next.start + next.length)
+            index = next.start + next.length
+            count += 1
+            guard let found = firstMatch(in: scalars, from: index) else { break }
+            next = found
+        }
+        output.append(contentsOf: bytes[offset...])
+        return (String(decoding: output, as: UTF8.self), count)
+    }
 }
 
 extension Detector {
@@ -30,34 +70,7 @@ extension Detector {
     }
 
     func found(in scalars: [Unicode.Scalar]) -> Bool {
-        firstMatch(in: scalars) != nil
-    }
-
-    /// Where the leftmost match starts, or `nil`.
-    func firstMatch(in scalars: [Unicode.Scalar]) -> Int? {
-        scalars.indices.first { mayStart(scalars[$0]) && match(in: scalars, at: $0) != nil }
-    }
-
-    /// `text` with every match replaced, and the number of matches.
-    public func redact(_ text: String) -> (String, Int) {
-        let scalars = Array(text.unicodeScalars)
-        // Most text holds no match: it is returned as it is, without building a copy.
-        guard let first = firstMatch(in: scalars) else { return (text, 0) }
-        var output = String.UnicodeScalarView()
-        output.append(contentsOf: scalars[..<first])
-        var count = 0
-        var index = first
-        while index < scalars.count {
-            if mayStart(scalars[index]), let length = match(in: scalars, at: index) {
-                output.append(contentsOf: replacement.unicodeScalars)
-                index += length
-                count += 1
-            } else {
-                output.append(scalars[index])
-                index += 1
-            }
-        }
-        return count == 0 ? (text, 0) : (String(output), count)
+        firstMatch(in: scalars, from: 0) != nil
     }
 }
 
