@@ -16,9 +16,9 @@ public protocol Detector: Sendable {
     /// The fewest digits (ASCII or full-width) a match holds; text with fewer cannot match, which lets the columnar
     /// engine skip decoding it. 0 when a match may hold none (e-mail addresses).
     var minimumDigits: Int { get }
-    /// The leftmost match at or after scalar `from`: where it starts and its length. (A requirement, so that the
-    /// scan over positions is compiled for each detector, its ``mayStart(_:)`` and ``match(in:at:)`` called
-    /// directly rather than through the protocol at every position.)
+    /// The leftmost match at or after scalar `from`: where it starts and its length. By default every position
+    /// where ``mayStart(_:)`` holds is tried with ``match(in:at:)``; a requirement, so that a detector can bring a
+    /// faster scan of its own.
     func firstMatch(in scalars: [Unicode.Scalar], from: Int) -> (start: Int, length: Int)?
     /// `text` with every match replaced, and the number of matches.
     func redact(_ text: String) -> (String, Int)
