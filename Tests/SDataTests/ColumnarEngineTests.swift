@@ -394,11 +394,8 @@ struct ColumnarEngineTests {
     /// records them). Their classes and what k-anonymity keeps are the row engine's, whatever the chunking.
     @Test func classesFirstSeenLateFromKnownValuesCountLikeTheRowEngine() async throws {
         var text = "id,a,b\n"
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        func next(_ bound: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var generator = SplitMix(seed: 20261207)
+        func next(_ bound: Int) -> Int { Int.random(in: 0 ..< bound, using: &generator) }
         let values = ["v0", "v1", "v2", "v3", "v4"]
         // The diagonal first, long enough to fill each lane's first chunk at every chunk size below.
         for row in 0 ..< 60 { text += "\(row),\(values[row % 5]),\(values[row % 5])\n" }
