@@ -104,6 +104,10 @@ func digitValue(_ scalars: [Unicode.Scalar], _ index: Int) -> Int? {
     return nil
 }
 
+/// `0` or `０`: where the phone-number detectors' matches start.
+@inline(__always)
+func isZero(_ scalar: Unicode.Scalar) -> Bool { scalar.value == 0x30 || scalar.value == 0xFF10 }
+
 @inline(__always)
 func isASCIIDigit(_ scalar: Unicode.Scalar) -> Bool { (0x30...0x39).contains(scalar.value) }
 /// `A`–`Z`, `a`–`z`: the ASCII scalars with Unicode's Alphabetic property, without the property table's lookup.

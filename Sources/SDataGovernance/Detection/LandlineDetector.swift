@@ -10,8 +10,7 @@ public struct LandlineDetector: Detector {
 
     public init(replacement: String = "[PHONE]") { self.replacement = replacement }
 
-    /// `0` or `０`.
-    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { scalar.value == 0x30 || scalar.value == 0xFF10 }
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { isZero(scalar) }
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         var index = start

@@ -8,8 +8,7 @@ public struct PhoneDetector: Detector {
 
     public init(replacement: String = "[PHONE]") { self.replacement = replacement }
 
-    /// `0` or `０`.
-    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { scalar.value == 0x30 || scalar.value == 0xFF10 }
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { isZero(scalar) }
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         var index = start
@@ -40,8 +39,7 @@ public struct MobileDetector: Detector {
 
     public init(replacement: String = "[PHONE]") { self.replacement = replacement }
 
-    /// `0` or `０`.
-    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { scalar.value == 0x30 || scalar.value == 0xFF10 }
+    public func mayStart(_ scalar: Unicode.Scalar) -> Bool { isZero(scalar) }
 
     public func match(in scalars: [Unicode.Scalar], at start: Int) -> Int? {
         func digit(_ index: Int) -> Int? { digitValue(scalars, index) }
