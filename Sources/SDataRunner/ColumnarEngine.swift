@@ -154,6 +154,7 @@ final class ColumnarEngine {
             if cancelled() { throw CancellationError() }
             // The next chunk: about `chunkSize` bytes, ending at a record boundary; a record longer than that makes
             // it longer, and one without a boundary to the end of the file is the last.
+            input.populate(upTo: position + chunkSize)
             let rest = UnsafeBufferPointer(rebasing: bytes[position...])
             var cut = rest.count
             if rest.count > chunkSize {
@@ -391,6 +392,8 @@ final class MappedInput {
     private let base: UnsafeMutableRawPointer?
     private let length: Int
     private var released = 0
+    private var populated = 0
+    private var populating = true
     private let page = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     init(path: String) throws {
@@ -419,6 +422,19 @@ final class MappedInput {
 
     var bytes: UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: length)
+    }
+
+    /// Maps the pages up to `offset` into the process in one call (`MADV_POPULATE_READ`, Linux 5.14), ahead of their
+    /// first touch: the kernel populates a range at about three times the rate the first touch faults it in (fault-around
+    /// maps 16 pages per fault). Only the next chunk is populated, so the process's memory still holds the chunks in
+    /// flight, not the file. A kernel without it says `EINVAL` once, and the pages fault in as before.
+    func populate(upTo offset: Int) {
+        guard let base, populating else { return }
+        let end = min((offset + page - 1) / page * page, length)
+        let from = max(populated, released)
+        guard end > from else { return }
+        if madvise(base + from, end - from, MADV_POPULATE_READ) != 0, errno == EINVAL { populating = false }
+        populated = end
     }
 
     /// Drops the whole pages before `offset` from the process's memory.
