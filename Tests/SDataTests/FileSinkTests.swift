@@ -140,11 +140,14 @@ struct FileSinkTests {
         #expect(try TestSupport.read(path) == "id,name\n1,a\n")
     }
 
-    /// `/dev/full` answers every write with ENOSPC: the message says so, names the path and shows no data.
-    @Test(arguments: [false, true])
-    func aFullDiskIsNamedWithoutTheData(direct: Bool) throws {
+    /// `/dev/full` answers every write with ENOSPC: the message says so, names the path and shows no data, with
+    /// and without an observer (the catalog's outputs always have one: their checksum).
+    @Test(arguments: [false, true], [false, true])
+    func aFullDiskIsNamedWithoutTheData(direct: Bool, observed: Bool) throws {
         guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
-        let sink = try FileSink(path: "/dev/full", exclusive: false, direct: direct, directThreshold: 0)
+        let checksum = Observed()
+        let sink = try FileSink(path: "/dev/full", exclusive: false, direct: direct, directThreshold: 0,
+                                observer: observed ? { checksum.bytes.append(contentsOf: $0.prefix(1)) } : nil)
         let secret = Array(String(repeating: "010-1234-5678 홍길동\n", count: 100_000).utf8)
         let error = #expect(throws: FileSinkError.self) {
             try sink.write(secret)
