@@ -145,9 +145,8 @@ struct FileSinkTests {
     @Test(arguments: [false, true], [false, true])
     func aFullDiskIsNamedWithoutTheData(direct: Bool, observed: Bool) throws {
         guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
-        let checksum = Observed()
         let sink = try FileSink(path: "/dev/full", exclusive: false, direct: direct, directThreshold: 0,
-                                observer: observed ? { checksum.bytes.append(contentsOf: $0.prefix(1)) } : nil)
+                                observer: observed ? { _ in } : nil)
         let secret = Array(String(repeating: "010-1234-5678 홍길동\n", count: 100_000).utf8)
         let error = #expect(throws: FileSinkError.self) {
             try sink.write(secret)
