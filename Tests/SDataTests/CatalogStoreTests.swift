@@ -31,7 +31,8 @@ import SDataCatalog
 
     @Test(arguments: StoreBackend.available)
     func runsAreRecordedAndListedNewestFirst(_ backend: StoreBackend) async throws {
-        let (store, _) = try backend.makeStore()
+        let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         try await store.beginRun(Self.run("r1", "a", at: 0))
         try await store.beginRun(Self.run("r2", "a", at: 10))
         try await store.beginRun(Self.run("r3", "b", at: 20))
@@ -54,7 +55,8 @@ import SDataCatalog
 
     @Test(arguments: StoreBackend.available)
     func versionsKeepTheirDistributionsInOrderAndWithdrawnOnesAreTombstones(_ backend: StoreBackend) async throws {
-        let (store, _) = try backend.makeStore()
+        let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         try await store.beginRun(Self.run("r1", "d", at: 0))
         try await store.beginRun(Self.run("r2", "d", at: 1))
         let first = Self.version("d", 1, run: "r1", formats: ["xlsx", "csv", "geojson"])
@@ -76,7 +78,8 @@ import SDataCatalog
 
     @Test(arguments: StoreBackend.available)
     func thePrivacyBudgetRefusesARecordPastIt(_ backend: StoreBackend) async throws {
-        let (store, _) = try backend.makeStore()
+        let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         for index in 1...3 { try await store.beginRun(Self.run("r\(index)", "p", at: Double(index))) }
         try await store.recordVersion(Self.version("p", 1, run: "r1"), charge: PrivacyCharge(epsilon: 0.6, budget: 1.0))
         await #expect(throws: (any Error).self) {
@@ -90,7 +93,8 @@ import SDataCatalog
 
     @Test(arguments: StoreBackend.available)
     func bookmarksRawKeysAndHolds(_ backend: StoreBackend) async throws {
-        let (store, _) = try backend.makeStore()
+        let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         #expect(try await store.bookmark(pipeline: "p") == nil)
         try await store.setBookmark("10", pipeline: "p")
         try await store.setBookmark("20", pipeline: "p")
@@ -117,7 +121,8 @@ import SDataCatalog
 
     @Test(arguments: StoreBackend.available)
     func leasesAreExclusiveUntilTheyExpire(_ backend: StoreBackend) async throws {
-        let (store, _) = try backend.makeStore()
+        let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         let now = Date()
         #expect(try await store.acquireLease("pipeline:x", holder: "A", ttl: 10, now: now))
         #expect(try await !store.acquireLease("pipeline:x", holder: "B", ttl: 10, now: now.addingTimeInterval(5)))
@@ -145,7 +150,8 @@ import SDataCatalog
     /// check runs (another process starting up) is never caught between the two.
     @Test(arguments: StoreBackend.available)
     func onlyRunsWithoutALiveLeaseAreMarkedStale(_ backend: StoreBackend) async throws {
-        let (store, _) = try backend.makeStore()
+        let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         let now = Date()
         try await store.beginRun(Self.run("dead", "a", at: 0))
         try await store.beginRun(Self.run("expired", "b", at: 0))
@@ -179,7 +185,8 @@ import SDataCatalog
     /// other process is kept out until it expires.
     @Test(arguments: StoreBackend.available)
     func aCancelledTaskStillReleasesItsLease(_ backend: StoreBackend) async throws {
-        let (store, _) = try backend.makeStore()
+        let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         #expect(try await store.acquireLease("catalog-dump", holder: "A", ttl: 600, now: Date()))
         let task = Task {
             while !Task.isCancelled { await Task.yield() }
@@ -193,6 +200,7 @@ import SDataCatalog
     @Test(arguments: StoreBackend.available)
     func theAuditLogIsAChainAndAppendOnly(_ backend: StoreBackend) async throws {
         let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         try await store.beginRun(Self.run("r1", "a", at: 0))
         // Concurrent writers still produce one linear chain.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -216,7 +224,8 @@ import SDataCatalog
 
     @Test(arguments: StoreBackend.available)
     func theRunQueueHandsEachRunToOneWorkerAndTakesOverStaleClaims(_ backend: StoreBackend) async throws {
-        let (store, _) = try backend.makeStore()
+        let (store, location) = try backend.makeStore()
+        defer { StoreBackend.dispose(location) }
         let now = Date()
         #expect(try await store.enqueueRun(pipeline: "a", key: "2026-11-25T02:00:00Z", now: now))
         #expect(try await !store.enqueueRun(pipeline: "a", key: "2026-11-25T02:00:00Z", now: now), "one entry per firing")
@@ -278,6 +287,7 @@ import SDataCatalog
     @Test(arguments: StoreBackend.available)
     func opening_a_store_twice_migrates_once(_ backend: StoreBackend) async throws {
         let location = try backend.freshLocation()
+        defer { StoreBackend.dispose(location) }
         let layout = CatalogLayout(root: "/nonexistent")
         // Two processes starting together: both open, both use the store at once.
         let first = try StoreLocation(location, layout: layout).open()

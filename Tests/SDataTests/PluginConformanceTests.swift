@@ -63,7 +63,7 @@ import Singer
 
     @Test func twoRunsGiveTheSameRecords() async throws {
         let csv = try Self.largeCSV(rows: 3000)
-        defer { try? FileManager.default.removeItem(atPath: csv) }
+        defer { try? FileManager.default.removeItem(atPath: (csv as NSString).deletingLastPathComponent) }
         try await FixtureServer.with { _, base in
             for (id, options) in Self.cases(base, csv: csv) {
                 let first = try await PluginHarness.run(Self.plugin(id), options)
@@ -76,7 +76,7 @@ import Singer
 
     @Test func cancellationStopsEveryPluginPromptly() async throws {
         let csv = try Self.largeCSV(rows: 400_000)
-        defer { try? FileManager.default.removeItem(atPath: csv) }
+        defer { try? FileManager.default.removeItem(atPath: (csv as NSString).deletingLastPathComponent) }
         try await FixtureServer.with { server, base in
             server.inject(.slow(seconds: 5), on: "/", times: 1000)
             for (id, options) in Self.cases(base, csv: csv) {

@@ -56,6 +56,14 @@ import SDataCatalog
         return try await condition()
     }
 
+    /// Stops a started process and waits until it has exited, so that a test's later `defer`, which removes the
+    /// project folder, does not race the process's last writes (a folder removed half-way is left behind).
+    static func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
     static func waitForExit(_ process: Process, seconds: Double) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
@@ -134,7 +142,7 @@ import SDataCatalog
         kill(doomed.processIdentifier, SIGKILL)
         doomed.waitUntilExit()
         let successor = try Self.start(["schedule", "--tick", "1s", "--lease-ttl", "3s"], in: directory, name: "successor")
-        defer { successor.terminate() }
+        defer { Self.stop(successor) }
         let marked = try await Self.waitUntil(20) {
             let runs = try await catalog.store.runs(pipeline: "slow-1", limit: 10)
             return runs.contains { $0.status == .failed && $0.error?.contains("stale") == true }
@@ -150,7 +158,7 @@ import SDataCatalog
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = 18_000 + Int.random(in: 0..<2000)
         let server = try Self.start(["serve", "--scheduler", "--tick", "1s", "--port", "\(port)"], in: directory, name: "serve")
-        defer { server.terminate() }
+        defer { Self.stop(server) }
         let catalog = try Catalog.open(root: directory + "/catalog")
         #expect(try await Self.waitUntil(30) {
             try await catalog.store.runs(pipeline: "slow-1", limit: 1).first?.status == .published

@@ -33,7 +33,7 @@ import SDataServer
         defer { try? FileManager.default.removeItem(atPath: project) }
         _ = try await EndToEndTests.runAll(project)
         let (server, port) = try await Self.serve(project)
-        defer { server.terminate() }
+        defer { SchedulerTests.stop(server) }
         let python = try #require(TestSupport.ckanPython, "scripts/test.sh installs ckanapi into .venv")
         let script = """
             import json, sys, ckanapi
@@ -90,7 +90,7 @@ import SDataServer
         defer { try? FileManager.default.removeItem(atPath: project) }
         _ = try await EndToEndTests.runAll(project)
         let (server, port) = try await Self.serve(project)
-        defer { server.terminate() }
+        defer { SchedulerTests.stop(server) }
         let base = "http://127.0.0.1:\(port)"
         let file = base + "/datasets/seoul-covid19-daily/latest/seoul-covid19-daily.csv"
         let (status, headers, body) = try await Self.get(file)
@@ -119,7 +119,7 @@ import SDataServer
         _ = try await EndToEndTests.runAll(project)
         let token = "admin-token-\(UUID().uuidString)"
         let (server, port) = try await Self.serve(project, environment: ["SDATA_SECRET_ADMIN_TOKEN": token])
-        defer { server.terminate() }
+        defer { SchedulerTests.stop(server) }
         let base = "http://127.0.0.1:\(port)"
         let gzip = try await TestSupport.executeAsync("/usr/bin/curl", [
             "-s", "-D", "-", "-o", project + "/body.gz", "-H", "Accept-Encoding: gzip",
@@ -152,7 +152,7 @@ import SDataServer
         let project = try EndToEndTests.exampleProject()
         defer { try? FileManager.default.removeItem(atPath: project) }
         let (server, port) = try await Self.serve(project, environment: ["SDATA_SECRETS_FILE": "/nonexistent"])
-        defer { server.terminate() }
+        defer { SchedulerTests.stop(server) }
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/admin/runs/taipei-covid19-districts")!)
         request.httpMethod = "POST"
         request.setValue("Bearer anything", forHTTPHeaderField: "Authorization")

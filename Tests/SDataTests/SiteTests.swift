@@ -17,9 +17,11 @@ import SDataCore
     /// The DOM after scripts ran, as the browser serialises it.
     static func dom(_ url: String) async throws -> String {
         let browser = try #require(chromium, "scripts/test.sh installs Debian's chromium")
+        let profile = NSTemporaryDirectory() + "sdata-chromium-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: profile) }
         let result = try await TestSupport.executeAsync(browser, [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--user-data-dir=\(NSTemporaryDirectory())/sdata-chromium-\(UUID().uuidString)", "--dump-dom", url,
+            "--user-data-dir=\(profile)", "--dump-dom", url,
         ])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         return result.stdout
@@ -35,7 +37,7 @@ import SDataCore
         defer { try? FileManager.default.removeItem(atPath: project) }
         _ = try await EndToEndTests.runAll(project)
         let (server, port) = try await ServeTests.serve(project)
-        defer { server.terminate() }
+        defer { SchedulerTests.stop(server) }
         let base = "http://127.0.0.1:\(port)/"
 
         let index = try await Self.dom(base)

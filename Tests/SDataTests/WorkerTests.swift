@@ -43,6 +43,7 @@ import SDataCore
         let directory = try Self.project(pipelines: 50)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try backend.freshLocation()
+        defer { StoreBackend.dispose(store) }
         let environment = ["SDATA_STORE": store]
         let workers = try (1...3).map { index in
             try SchedulerTests.start(["worker", "--drain", "--tick", "1s", "--concurrency", "2", "--log-level", "info"],
@@ -90,6 +91,7 @@ import SDataCore
         let directory = try SchedulerTests.project(pipelines: 1, seconds: 30)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try backend.freshLocation()
+        defer { StoreBackend.dispose(store) }
         let environment = ["SDATA_STORE": store]
         let catalog = try Self.openCatalog(directory, store: store)
         let doomed = try SchedulerTests.start(["worker", "--tick", "1s", "--lease-ttl", "3s"], in: directory,
@@ -134,6 +136,7 @@ import SDataCore
         #expect(run.status == 0, "\(run.stderr.suffix(2000))")
         let original = project + "/catalog/state.sqlite"
         let postgres = try backend.freshLocation()
+        defer { StoreBackend.dispose(postgres) }
 
         let there = try await SourceRunTests.sdata(["store", "migrate", "--to", postgres], in: project)
         #expect(there.status == 0, "\(there.stdout)\(there.stderr)")
@@ -191,6 +194,7 @@ import SDataCore
                 """, to: directory + "/pipelines/\(id).yaml")
         }
         let store = try backend.freshLocation()
+        defer { StoreBackend.dispose(store) }
         let processes = try targets.keys.sorted().map { id in
             try SchedulerTests.start(["run", "pipelines/\(id).yaml"], in: directory, name: id, environment: ["SDATA_STORE": store])
         }

@@ -33,6 +33,14 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// Removes what ``freshLocation()`` made for SQLite: the file's folder. PostgreSQL databases stay on the test
+    /// cluster, a throwaway that `scripts/test.sh` removes as a whole.
+    static func dispose(_ location: String) {
+        guard location.hasPrefix("sqlite:") else { return }
+        let file = String(location.dropFirst("sqlite:".count))
+        try? FileManager.default.removeItem(atPath: (file as NSString).deletingLastPathComponent)
+    }
+
     func makeStore() throws -> (store: any CatalogStore, location: String) {
         let location = try freshLocation()
         let store = try StoreLocation(location, layout: CatalogLayout(root: "/nonexistent")).open()
