@@ -89,6 +89,8 @@ final class ColumnarEngine {
     struct StagedChunk {
         let rows: Int
         let lineFeeds: Int
+        /// The lane that governed it: pass 2 finishes it with that lane's class ids and finding sets.
+        let lane: Int
     }
 
     /// Where pass 1 leaves the governed rows for pass 2: beside the stage, sealed with the same key, deleted when
@@ -116,10 +118,18 @@ final class ColumnarEngine {
         defer { writing.drain() }
         var staged: [StagedChunk] = []
         var line = 1 + headerLines
-        // Chunks flow through the lanes without a barrier between windows: chunk i goes to lane i mod n (a serial
-        // queue each, so a lane's state is used in chunk order), this thread cuts the next chunks meanwhile and takes
-        // the results in input order, at most `window` chunks ahead.
-        let queues = (0 ..< laneStates.count).map { DispatchQueue(label: "sdata.columnar.lane\($0)") }
+        // Chunks flow through the lanes without a barrier between windows: each lane is a thread of its own (a
+        // serial queue) that takes the next chunk as soon as it is free (``ChunkQueue``), so a lane's state is used
+        // by one thread at a time; this thread cuts the next chunks meanwhile and takes the results in input order,
+        // at most `window` chunks ahead. A fixed chunk-to-lane order made both cores wait for the slower lane
+        // whenever one core was shared.
+        let jobs = ChunkQueue()
+        for number in laneStates.indices {
+            DispatchQueue(label: "sdata.columnar.lane\(number)").async {
+                while let job = jobs.next() { job(number) }
+            }
+        }
+        defer { jobs.close(workers: laneStates.count) }
         var inFlight: [(result: ChunkResult, end: Int)] = []
         defer { for pending in inFlight { pending.result.wait() } }
         nonisolated(unsafe) let bytes = input.bytes
@@ -170,11 +180,10 @@ final class ColumnarEngine {
             }
             let text = UnsafeBufferPointer(rebasing: rest.prefix(cut))
             let isLast = position + cut == total
-            let index = staged.count + inFlight.count
-            let lane = laneStates[index % laneStates.count]
             let result = ChunkResult()
             nonisolated(unsafe) let unsafeText = text, unsafeSink = sink, key = key
-            queues[index % queues.count].async { [file, dialects] in
+            jobs.push { [file, dialects] number in
+                let lane = laneStates[number]
                 result.value = Result {
                     guard ByteScan.isValidUTF8(unsafeText) else { throw Unsupported(reason: "the file is not valid UTF-8") }
                     let raw = unsafeSink == nil ? nil : try AES.GCM.seal(unsafeText, using: key).combined!
@@ -186,7 +195,7 @@ final class ColumnarEngine {
                     let governed = try lane.govern(chunk, dialects: dialects)
                     var boxes = [try governed.meta.withUnsafeBytes { try AES.GCM.seal($0, using: key).combined! }]
                     for text in governed.texts { boxes.append(try AES.GCM.seal(text.bytes, using: key).combined!) }
-                    return (raw, boxes, StagedChunk(rows: chunk.rows, lineFeeds: chunk.lineFeeds))
+                    return (raw, boxes, StagedChunk(rows: chunk.rows, lineFeeds: chunk.lineFeeds, lane: number))
                 }
                 result.done.signal()
             }
@@ -205,7 +214,9 @@ final class ColumnarEngine {
 
     /// Writes the governed rows that pass 2 keeps into `writers`, one per dialect, in order; then deletes the
     /// governed file.
-    func publish(chunks: Int, lanes laneStates: [ColumnarLane], classes: ClassCounts?, writers: [CSVWriter]) throws {
+    func publish(chunks staged: [StagedChunk], lanes laneStates: [ColumnarLane], classes: ClassCounts?,
+                 writers: [CSVWriter]) throws {
+        let chunks = staged.count
         let damaged = SourceError("the governed stage is damaged")
         // Mapped like the input: the lanes decrypt from the page cache's pages.
         let input = try MappedInput(path: governedPath)
@@ -241,7 +252,7 @@ final class ColumnarEngine {
                 input.release(upTo: position)
             }
             let start = chunkIndex
-            let results = parallel(boxes.count) { index -> Result<[(OpenedBox, Int)], any Error> in
+            let results = parallel(boxes.count, lane: { staged[start + $0].lane }) { index -> Result<[(OpenedBox, Int)], any Error> in
                 Result {
                     var opened: [OpenedBox] = []
                     do {
@@ -251,7 +262,7 @@ final class ColumnarEngine {
                     } catch {
                         throw SourceError("the staged extract cannot be decrypted (damaged, or its key was destroyed)")
                     }
-                    let laneNumber = (start + index) % laneStates.count
+                    let laneNumber = staged[start + index].lane
                     let texts = Array(opened.dropFirst())
                     let lengths = try OpenedBox.withMutableBytes(texts) { buffers in
                         try opened[0].data.withUnsafeBytes { meta in
@@ -279,8 +290,9 @@ final class ColumnarEngine {
         try writing.finish()
     }
 
-    /// Runs `body` for `0 ..< count` on the lanes' threads; results in index order.
-    private func parallel<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    /// Runs `body` for `0 ..< count` on the lanes' threads, each index on the thread of its `lane`; results in
+    /// index order.
+    private func parallel<T>(_ count: Int, lane: (Int) -> Int, _ body: (Int) -> T) -> [T] {
         guard count > 1 else { return (0 ..< count).map(body) }
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
@@ -289,15 +301,14 @@ final class ColumnarEngine {
             results.deallocate()
         }
         let lanes = self.lanes
-        // Lane l takes chunks l, l + lanes, …: each lane's state is used by one thread at a time, in chunk order.
+        // Lane l takes the chunks it governed in pass 1: each lane's state is used by one thread at a time.
+        let owners = (0 ..< count).map(lane)
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let body = body
             nonisolated(unsafe) let results = results
-            DispatchQueue.concurrentPerform(iterations: min(lanes, count)) { lane in
-                var index = lane
-                while index < count {
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                for index in 0 ..< count where owners[index] == lane {
                     results[index] = body(index)
-                    index += lanes
                 }
             }
         }
@@ -365,6 +376,43 @@ struct ChunkProblem: Error {
         case .irregular, .parsed:
             return ColumnarEngine.Unsupported(reason: "quotes appear inside unquoted fields")
         }
+    }
+}
+
+/// Pass 1's chunks waiting for a lane, first in first out: each lane's thread takes the next one when it is free and
+/// runs it with its lane's number; ``close(workers:)`` ends the lanes' loops once the chunks before it are taken.
+final class ChunkQueue: @unchecked Sendable {
+    typealias Job = (Int) -> Void
+    private var jobs: [Job?] = []
+    private var head = 0
+    private let lock = NSLock()
+    private let ready = DispatchSemaphore(value: 0)
+
+    func push(_ job: @escaping Job) { enqueue(job) }
+
+    /// Ends `workers` lanes' loops (each takes one end).
+    func close(workers: Int) {
+        for _ in 0 ..< workers { enqueue(nil) }
+    }
+
+    /// The next chunk's job, waiting for one; nil when the queue is closed.
+    func next() -> Job? {
+        ready.wait()
+        return lock.withLock {
+            let job = jobs[head]
+            jobs[head] = nil
+            head += 1
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return job
+        }
+    }
+
+    private func enqueue(_ job: Job?) {
+        lock.withLock { jobs.append(job) }
+        ready.signal()
     }
 }
 

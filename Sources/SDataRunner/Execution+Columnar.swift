@@ -87,7 +87,7 @@ extension Execution {
         runner.progress.update(spec.id, .writing, 0)
         nonisolated(unsafe) let outputs = writers
         try await Execution.offload(cancellation) {
-            try engine.publish(chunks: staged.count, lanes: lanes, classes: classes, writers: outputs)
+            try engine.publish(chunks: staged, lanes: lanes, classes: classes, writers: outputs)
         }
         try draft.finishWriting()
         logger.info("governed", metadata: ["rows_out": "\(lanes.reduce(0) { $0 + $1.rowsOut })",

@@ -3,7 +3,7 @@ public import SDataCore
 import Crypto
 import Foundation
 
-/// One worker's share of a columnar run: it governs the chunks handed to it, in order, with state of its own
+/// One worker's share of a columnar run: it governs the chunks it takes, in input order, with state of its own
 /// (pseudonym memos, class counts, statistics, the PII scanner), so that lanes never share a mutable structure; the
 /// runner merges their counts at the end (``ColumnarPlan/report(lanes:rowsIn:classes:)``).
 ///
