@@ -433,9 +433,9 @@ final class ChunkResult: @unchecked Sendable {
 
 /// A file the lanes read in order — pass 1's input, pass 2's governed file — memory-mapped whole (`mmap(2)`,
 /// read-only): the lanes parse and decrypt the page cache's pages where they are, instead of a copy made by
-/// `read(2)` on the thread that cuts the chunks. The pages of chunks already done are dropped from the process in steps of ``releaseStep`` (`madvise(MADV_DONTNEED)`; they stay in the page cache), so the
-/// process's memory holds the chunks in flight, not the file. A file that shrinks while mapped raises `SIGBUS`
-/// (``MappedInputFault``).
+/// `read(2)` on the thread that cuts the chunks. The pages of chunks already done are dropped from the process in
+/// steps of ``releaseStep`` (`madvise(MADV_DONTNEED)`; they stay in the page cache), so the process's memory holds
+/// the chunks in flight, not the file. A file that shrinks while mapped raises `SIGBUS` (``MappedInputFault``).
 final class MappedInput {
     private let base: UnsafeMutableRawPointer?
     private let length: Int
