@@ -143,9 +143,9 @@ public struct PrecomputedHMAC {
 
 struct LaneState {
     /// How a chain is computed: copied from the field, one step with a byte kernel (its parameter in `parameters`),
-    /// one other step, or several steps.
+    /// one redaction with a digit prefilter (its minimum in `parameters`), one other step, or several steps.
     enum Kind: UInt8 {
-        case verbatim, pseudonymize, band, decimals, truncate, single, several
+        case verbatim, pseudonymize, band, decimals, truncate, redact, single, several
     }
 
     // The plan, flattened into arrays of plain values.
@@ -155,6 +155,8 @@ struct LaneState {
     private let parameters: FlatArray<Int>
     /// Per chain: the rule its single step belongs to (statistics).
     private let ruleOf: [Int]
+    /// Per chain: whether its single redaction normalizes full-width forms first.
+    private let normalizes: FlatArray<Bool>
     private let steps: [[ColumnarPlan.Step]]
     /// Chains with steps, and the k-anonymity chains.
     private let stepChains: FlatArray<Int>
@@ -228,7 +230,7 @@ struct LaneState {
     static var empty: LaneState { LaneState() }
 
     private init() {
-        sources = []; kinds = []; parameters = []; ruleOf = []; steps = []; stepChains = []; memoChains = []; classChains = []
+        sources = []; kinds = []; parameters = []; ruleOf = []; normalizes = []; steps = []; stepChains = []; memoChains = []; classChains = []
         columnRaw = []; columnMap = []; columnCanonical = []; columnMayHold = []; gateClassColumn = []
         output = []; gateColumns = []; names = []; valueCache = ValueCache(columns: 0); gateCache = ValueCache(columns: 0)
         kAnonymity = nil; gateMode = .off; stats = []; memos = []; redactors = []
@@ -259,7 +261,7 @@ struct LaneState {
                                    mac: PrecomputedHMAC(key: []), length: 0)
         var memos = Array(repeating: unused, count: plan.steps)
         var redactors = [RedactStep?](repeating: nil, count: plan.steps)
-        var kinds: [Kind] = [], parameters: [Int] = [], ruleOf: [Int] = []
+        var kinds: [Kind] = [], parameters: [Int] = [], ruleOf: [Int] = [], normalizes: [Bool] = []
         for chain in plan.chains {
             for step in chain.steps {
                 switch step.operation {
@@ -275,7 +277,7 @@ struct LaneState {
                     break
                 }
             }
-            var kind = Kind.several, parameter = 0
+            var kind = Kind.several, parameter = 0, normalize = false
             if chain.steps.isEmpty {
                 kind = .verbatim
             } else if chain.steps.count == 1 {
@@ -285,13 +287,17 @@ struct LaneState {
                 case .generalize(.band(let width)): kind = .band; parameter = width
                 case .generalize(.decimals(let scale)): kind = .decimals; parameter = scale
                 case .generalize(.truncate(let unit)): kind = .truncate; parameter = TimeUnit.allCases.firstIndex(of: unit)!
+                case .redact(let rule, let minimumDigits) where minimumDigits > 0:
+                    kind = .redact; parameter = minimumDigits; normalize = rule.normalize
                 default: break
                 }
             }
             kinds.append(kind)
             parameters.append(parameter)
             ruleOf.append(chain.steps.first?.rule ?? 0)
+            normalizes.append(normalize)
         }
+        self.normalizes = FlatArray(normalizes)
         self.memos = memos
         self.redactors = redactors
         self.kinds = FlatArray(kinds)
@@ -791,6 +797,15 @@ struct LaneState {
             if !kernel {
                 changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
             }
+        case .redact:
+            // Text with too few digits for any detector is kept as it is, decided without the step: reading the
+            // step out of the plan's arrays copies it (retaining its rule), and most notes are such text.
+            if LaneState.tooFewDigits(input, minimum: parameters[chain], normalize: normalizes[chain]) {
+                arena.append(input)
+                changed = false
+            } else {
+                changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
+            }
         case .single:
             changed = try apply(steps[chain][0], to: input, into: &arena, null: &null, record: record)
         case .several:
@@ -845,20 +860,9 @@ struct LaneState {
             output.append(Array(value.text.utf8))
             return value != original
         case .redact(let rule, let minimumDigits):
-            if minimumDigits > 0 {
-                var digits = 0, ascii = true
-                for byte in input {
-                    if byte &- 48 < 10 {
-                        digits += 1
-                    } else if byte >= 0x80 {
-                        ascii = false
-                        if byte == 0xEF { digits += 1 }  // the lead byte of full-width forms (０–９)
-                    }
-                }
-                if digits < minimumDigits && (ascii || !rule.normalize) {
-                    output.append(input)
-                    return false
-                }
+            if minimumDigits > 0 && LaneState.tooFewDigits(input, minimum: minimumDigits, normalize: rule.normalize) {
+                output.append(input)
+                return false
             }
             guard let redactor = redactors[step.id] else { throw GovernanceError("rule 'redact' could not be bound") }
             var record: Record = [.string(String(decoding: input, as: UTF8.self))]
@@ -869,11 +873,27 @@ struct LaneState {
         }
     }
 
-    /// `generalize: { band: width }` of an integer: `low-high`, as the row engine writes it.
+    /// Whether `input` holds fewer than `minimum` digits (a full-width form's lead byte counted as one) and, unless it
+    /// is ASCII, is not normalized first: then no detector of a redaction with that minimum can match in it.
     @inline(__always)
+    static func tooFewDigits(_ input: UnsafeRawBufferPointer, minimum: Int, normalize: Bool) -> Bool {
+        var digits = 0, ascii = true
+        for byte in input {
+            if byte &- 48 < 10 {
+                digits += 1
+            } else if byte >= 0x80 {
+                ascii = false
+                if byte == 0xEF { digits += 1 }  // the lead byte of full-width forms (０–９)
+            }
+        }
+        return digits < minimum && (ascii || !normalize)
+    }
+
     /// Every byte the byte kernels write (pseudonyms in hex, bands, fixed decimals, truncated timestamps).
     static let kernelAlphabet = Set(Array("0123456789abcdefABCDEF-+.:TZ".utf8))
 
+    /// `generalize: { band: width }` of an integer: `low-high`, as the row engine writes it.
+    @inline(__always)
     static func appendBand(_ number: Int64, width: Int, to output: inout RawBytes) {
         let wide = Int64(width)
         let low = GeneralizeRule.floorDivide(number, wide) * wide
