@@ -62,6 +62,7 @@ static inline __attribute__((always_inline)) uint64_t sdata_match_mask64(const u
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <tmmintrin.h>
+#include <immintrin.h>
 
 /// Whether the processor has SSSE3 (`pshufb`), which the validator below needs: every x86-64 made since about 2008.
 static inline int sdata_has_ssse3(void) {
@@ -141,6 +142,90 @@ __attribute__((target("ssse3"))) static inline int sdata_utf8_valid_ssse3(const 
     }
     error = _mm_or_si128(error, incomplete);
     return _mm_movemask_epi8(_mm_cmpeq_epi8(error, _mm_setzero_si128())) == 0xFFFF;
+}
+
+/// Whether the processor and the system have AVX2 (the 32-byte form of the validator below): the processor's
+/// feature bit and the operating system's saving of the YMM registers (`xgetbv`).
+static inline int sdata_has_avx2(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    if (!(ecx & bit_OSXSAVE) || !(ecx & bit_AVX)) return 0;
+    unsigned int xcr0_low, xcr0_high;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+    if ((xcr0_low & 0x6) != 0x6) return 0;
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    return (ebx & bit_AVX2) != 0;
+}
+
+/// ``sdata_utf8_valid_ssse3`` thirty-two bytes at a time (AVX2): the same tables in both 128-bit halves (`vpshufb`
+/// looks up within each half), the bytes before each position taken across the halves with `vperm2i128` and
+/// `vpalignr`. Call only when ``sdata_has_avx2()``.
+__attribute__((target("avx2"))) static inline int sdata_utf8_valid_avx2(const uint8_t *bytes, long count) {
+    enum {
+        TOO_SHORT = 1 << 0, TOO_LONG = 1 << 1, OVERLONG_3 = 1 << 2, TOO_LARGE = 1 << 3, SURROGATE = 1 << 4,
+        OVERLONG_2 = 1 << 5, TOO_LARGE_1000 = 1 << 6, OVERLONG_4 = 1 << 6, TWO_CONTS = 1 << 7,
+        CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS
+    };
+    const __m256i byte1High = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+        TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+        TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
+        TOO_SHORT | OVERLONG_2, TOO_SHORT, TOO_SHORT | OVERLONG_3 | SURROGATE,
+        TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4));
+    const __m256i byte1Low = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+        CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,
+        CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE, CARRY | TOO_LARGE | TOO_LARGE_1000,
+        CARRY | TOO_LARGE | TOO_LARGE_1000));
+    const __m256i byte2High = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+        TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT));
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i incompleteLimit = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                     (char)(0xF0 - 1), (char)(0xE0 - 1), (char)(0xC0 - 1));
+    __m256i error = _mm256_setzero_si256(), previous = _mm256_setzero_si256(), incomplete = _mm256_setzero_si256();
+    long position = 0;
+    while (position < count) {
+        __m256i input;
+        if (position + 32 <= count) {
+            input = _mm256_loadu_si256((const __m256i *)(bytes + position));
+        } else {
+            uint8_t block[32] = {0};
+            for (long index = 0; position + index < count; index++) block[index] = bytes[position + index];
+            input = _mm256_loadu_si256((const __m256i *)block);
+        }
+        position += 32;
+        if (_mm256_movemask_epi8(input) == 0) {
+            error = _mm256_or_si256(error, incomplete);
+            incomplete = _mm256_setzero_si256();
+            previous = input;
+            continue;
+        }
+        // The previous block's upper half next to this block's lower half: `vpalignr` then shifts within halves.
+        const __m256i across = _mm256_permute2x128_si256(previous, input, 0x21);
+        const __m256i previous1 = _mm256_alignr_epi8(input, across, 15);
+        const __m256i high1 = _mm256_shuffle_epi8(byte1High, _mm256_and_si256(_mm256_srli_epi16(previous1, 4), nibble));
+        const __m256i low1 = _mm256_shuffle_epi8(byte1Low, _mm256_and_si256(previous1, nibble));
+        const __m256i high2 = _mm256_shuffle_epi8(byte2High, _mm256_and_si256(_mm256_srli_epi16(input, 4), nibble));
+        const __m256i special = _mm256_and_si256(_mm256_and_si256(high1, low1), high2);
+        const __m256i previous2 = _mm256_alignr_epi8(input, across, 14);
+        const __m256i previous3 = _mm256_alignr_epi8(input, across, 13);
+        const __m256i must23 = _mm256_or_si256(_mm256_subs_epu8(previous2, _mm256_set1_epi8((char)(0xE0 - 0x80))),
+                                               _mm256_subs_epu8(previous3, _mm256_set1_epi8((char)(0xF0 - 0x80))));
+        const __m256i must23High = _mm256_and_si256(must23, _mm256_set1_epi8((char)0x80));
+        error = _mm256_or_si256(error, _mm256_xor_si256(must23High, special));
+        incomplete = _mm256_subs_epu8(input, incompleteLimit);
+        previous = input;
+    }
+    error = _mm256_or_si256(error, incomplete);
+    return _mm256_testz_si256(error, error);
 }
 #endif
 

@@ -129,6 +129,11 @@ struct ColumnarKernelTests {
             let scalar = bytes.withUnsafeBufferPointer { ByteScan.isValidUTF8Scalar($0) }
             #expect(fast == expected, "\(bytes)")
             #expect(scalar == expected, "\(bytes)")
+            // Every vector form this processor runs (AVX2's 32-byte blocks, SSSE3's 16), not only the widest.
+            for width in [32, 16] where width <= ByteScan.vectorWidth {
+                let vector = bytes.withUnsafeBufferPointer { ByteScan.isValidUTF8($0, width: width) }
+                #expect(vector == expected, "width \(width): \(bytes)")
+            }
         }
     }
 
