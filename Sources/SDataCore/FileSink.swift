@@ -44,10 +44,12 @@ public final class FileSink {
     /// file's rest goes to the device directly.
     private var directFrom: Int?
 
-    /// Measured on the tracing workload while direct writes still ran on the writer's thread: a 90 MB output was
-    /// 25–35 ms slower written directly (each `O_DIRECT` write waits for the device), a 900 MB one 1.5–4.5 s
-    /// faster.
-    public static let directThreshold = 128 << 20
+    /// 4 MiB: a small file (metadata, pages) is written as before, with no second buffer and no queue; a larger one
+    /// goes past the page cache from there on. It was 128 MiB while direct writes ran on the writer's thread (a
+    /// 90 MB output was then 25–35 ms slower written directly, each write waiting for the device). With the writes
+    /// on their queue a 90 MB output costs the same either way on a quiet host, while on a busy one `perf` caught
+    /// the page-cache copy of that output taking four times as long as its SHA-256 (see docs/performance.md).
+    public static let directThreshold = 4 << 20
 
     /// `O_DIRECT` needs the buffer's address, the file offset and the length aligned to the device's logical block
     /// size; 4 KiB covers the devices in use (512-byte and 4 KiB sectors).
