@@ -8,9 +8,8 @@ import SDataCatalog
 /// The scheduler as operators run it: real `sdata schedule` processes against one catalog, stopped by signals and
 /// killed outright, and the metrics they serve.
 @Suite(.serialized) struct SchedulerTests {
-    /// A project whose pipelines fire every minute and take about `seconds` to extract (a tap that sleeps).
-    /// `pipelines` pipelines `slow-N` on `schedule` (every minute by default), each a Singer tap that takes about
-    /// `seconds`.
+    /// A project whose pipelines `slow-N` fire on `schedule` (every minute by default) and take about `seconds` to
+    /// extract (a tap that sleeps).
     static func project(pipelines: Int, seconds: Double = 3, schedule: String = "* * * * *") throws -> String {
         let directory = try TestSupport.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory + "/pipelines", withIntermediateDirectories: true)
